@@ -40,4 +40,18 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
+  {
+    // vitest's own waits give up after 1 s, which a loaded CI machine can stall past.
+    files: ['**/*.test.ts', 'test/**/*.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        ...['waitFor', 'waitUntil'].map((property) => ({
+          object: 'vi',
+          property,
+          message: 'Use waitFor from test/helpers/wait-for.ts (10 s, as expect.poll).',
+        })),
+      ],
+    },
+  },
 );

@@ -8,7 +8,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // expect.poll without a timeout of its own waits this long, not vitest's 1 s, which a loaded
     // two-core CI machine can stall past: it only bounds how long a failure takes to show.
-    // (vi.waitFor has no such setting: a wait that can be slow names its own `timeout`.)
+    // (vi.waitFor has no such setting: tests call test/helpers/wait-for.ts, which gives it as long.)
     expect: { poll: { timeout: 10_000 } },
     pool: 'forks',
     isolate: false,

@@ -10,6 +10,7 @@ import { parseConfig } from './config/load-config.js';
 import { createRuntime, type Runtime } from './runtime.js';
 import type { RequestRecord } from './store/request-record.js';
 import { simDeployment, testConfigInput } from '../test/helpers/test-config.js';
+import { waitFor } from '../test/helpers/wait-for.js';
 
 /** This helper's loopback ports (the stalling upstream, the router). */
 const UPSTREAM_PORT = 19301;
@@ -61,8 +62,7 @@ async function closeWithin(runtime: Runtime): Promise<'closed' | 'still waiting'
 }
 
 async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
-  expect(check()).toBe(true);
+  await waitFor(() => expect(check()).toBe(true));
 }
 
 describe('runtime.close() and named calls whose upstream stalled', () => {

@@ -13,6 +13,7 @@ import { ConfigError, parseConfig } from './config/load-config.js';
 import { createRuntime, type Runtime } from './runtime.js';
 import type { RequestRecord } from './store/request-record.js';
 import { simDeployment, testConfigInput } from '../test/helpers/test-config.js';
+import { waitFor } from '../test/helpers/wait-for.js';
 
 /** The slow upstream's delay. */
 const HOLD_MS = 60_000;
@@ -64,8 +65,7 @@ async function closeWithin(runtime: Runtime): Promise<'closed' | 'still waiting'
 }
 
 async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
-  expect(check()).toBe(true);
+  await waitFor(() => expect(check()).toBe(true));
 }
 
 const chatMessages = [{ role: 'user', content: 'Hello there' }];

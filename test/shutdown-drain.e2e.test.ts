@@ -14,6 +14,7 @@ import { createRuntime } from '../src/runtime.js';
 import type { RequestRecord } from '../src/store/request-record.js';
 import { listenInRange } from './helpers/listen-in-range.js';
 import { simDeployment, testConfigInput } from './helpers/test-config.js';
+import { waitFor } from './helpers/wait-for.js';
 
 const KEY = 'mr-drain-key-0123456789';
 /** Far below the queue's 30 s wait and the 30 s drain: what a prompt answer takes at most. */
@@ -38,8 +39,7 @@ async function within<T>(work: Promise<T>): Promise<T | 'still waiting'> {
 }
 
 async function until(check: () => Promise<boolean> | boolean): Promise<void> {
-  for (let i = 0; i < 500 && !(await check()); i++) await new Promise((r) => setTimeout(r, 10));
-  expect(await check()).toBe(true);
+  await waitFor(async () => expect(await check()).toBe(true));
 }
 
 describe('runtime.close() and requests waiting in the rate-limit queue', () => {

@@ -14,6 +14,7 @@ import { BatchRunner } from './batch-runner.js';
 import type { BatchRunnerDeps } from './batch-runner-deps.js';
 import { finishBatch, type BatchEnd } from './finish-batch.js';
 import { batchDeliveries, batchWebhookPayload, type FinishedStatus } from './webhook-event.js';
+import { WAIT_TIMEOUT_MS } from '../../test/helpers/wait-for.js';
 
 const OWNER = 'acme';
 const HOOK = {
@@ -76,7 +77,7 @@ function runner(
 }
 
 async function waitFor(store: BatchStore, id: string, status: string) {
-  const until = Date.now() + 5_000;
+  const until = Date.now() + WAIT_TIMEOUT_MS;
   for (;;) {
     const b = await store.getBatch(id, OWNER);
     if (b?.status === status) return b;

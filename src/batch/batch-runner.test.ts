@@ -14,6 +14,7 @@ import type { LineReply } from './batch-line.js';
 import { batchObject, type BatchDoc } from './batch-object.js';
 import type { BatchRunnerDeps } from './batch-runner-deps.js';
 import { BatchRunner } from './batch-runner.js';
+import { WAIT_TIMEOUT_MS } from '../../test/helpers/wait-for.js';
 
 const OWNER = 'acme';
 
@@ -78,7 +79,7 @@ const ok = (line: BatchLine): LineReply => ({
   }),
 });
 
-async function waitFor(store: BatchStore, id: string, statuses: string[], ms = 5_000) {
+async function waitFor(store: BatchStore, id: string, statuses: string[], ms = WAIT_TIMEOUT_MS) {
   const until = Date.now() + ms;
   for (;;) {
     const b = await store.getBatch(id, OWNER);
@@ -381,7 +382,7 @@ describe('BatchRunner', () => {
     const r = runner(store, async (line) => ok(line), { leaseMs: 30 });
     r.start();
     await writing.promise;
-    const until = Date.now() + 5_000;
+    const until = Date.now() + WAIT_TIMEOUT_MS;
     while (!renewed.includes('batch_1') && Date.now() < until)
       await new Promise((res) => setTimeout(res, 5));
     expect(renewed).toContain('batch_1');

@@ -13,6 +13,7 @@ import { createMemoryWebhookOutbox } from '../store/memory/memory-webhook-outbox
 import type { WebhookOutbox } from '../store/webhook-outbox.js';
 import { BatchWebhooks, batchWebhookPayload, type WebhookOutcome } from './batch-webhooks.js';
 import { RETRY_AFTER_CAP_MS, type WebhookAnswer } from './webhook-event.js';
+import { waitFor } from '../../test/helpers/wait-for.js';
 
 const SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
 const OTHER_SECRET = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
@@ -333,8 +334,7 @@ describe('BatchWebhooks', () => {
     const { webhooks, make, calls, end, rows } = setup([hook()], [slow]);
     await end('batch_1', 'completed');
     const first = webhooks.deliverDue();
-    await new Promise((r) => setTimeout(r, 10));
-    expect(calls).toHaveLength(1);
+    await waitFor(() => expect(calls).toHaveLength(1));
     const other = make();
     expect(await other.deliverDue()).toBe(0);
     answer(200);

@@ -19,6 +19,7 @@ import type { SharedState } from '../store/shared-state.js';
 import { ConfigService } from './config-service.js';
 import { ConfigHolder, compileConfig } from './runtime-config.js';
 import type { Config } from './schema.js';
+import { WAIT_TIMEOUT_MS } from '../../test/helpers/wait-for.js';
 
 interface Replica {
   service: ConfigService;
@@ -73,7 +74,7 @@ async function scenario(stateFor: () => Promise<SharedState>) {
     draft.rateLimits.endUser = { rpm: 7 };
   });
   expect(change.changes.map((c) => c.path)).toEqual(['rateLimits.endUser']);
-  await expect.poll(() => endUser(b), { timeout: 3000 }).toEqual({ rpm: 7 });
+  await expect.poll(() => endUser(b)).toEqual({ rpm: 7 });
 
   // Restart b on the unchanged file: the admin change survives, with no new revision.
   b = await restart(b, fileOn(18361, file));
@@ -119,7 +120,7 @@ async function scenario(stateFor: () => Promise<SharedState>) {
   expect(b.logs.filter((l) => l.startsWith('warn:'))).toEqual([
     expect.stringContaining('undid changes made since through the admin API: rateLimits.endUser'),
   ]);
-  await expect.poll(() => mode(a), { timeout: 3000 }).toBe('cost');
+  await expect.poll(() => mode(a)).toBe('cost');
   expect(endUser(a)).toBeUndefined();
   expect(a.service.current.config.server.port).toBe(18360); // a keeps its own port
 
@@ -127,7 +128,7 @@ async function scenario(stateFor: () => Promise<SharedState>) {
   const again = await a.service.change('key_admin', 'cap again', (draft) => {
     draft.rateLimits.endUser = { rpm: 9 };
   });
-  await expect.poll(() => endUser(b), { timeout: 3000 }).toEqual({ rpm: 9 });
+  await expect.poll(() => endUser(b)).toEqual({ rpm: 9 });
   const a2 = await restart(a, fileOn(18360, edited));
   expect(endUser(a2)).toEqual({ rpm: 9 });
   expect(a2.service.current.revision).toBe(again.version);
@@ -143,7 +144,7 @@ async function scenario(stateFor: () => Promise<SharedState>) {
     reason: `reloaded b.yaml: the config file changed since version ${change.version + 1} was loaded from it; it overrides live changes to rateLimits.endUser`,
   });
   expect(a2.service.current.config.server.port).toBe(18360);
-  await expect.poll(() => mode(b), { timeout: 3000 }).toBe('quality');
+  await expect.poll(() => mode(b)).toBe('quality');
   expect(await b.service.loadFile(fileOn(2, reloaded), 'file', 'reloaded b.yaml')).toBeUndefined();
   expect(b.service.current.revision).toBe(v!.version);
 
@@ -211,7 +212,7 @@ describe('config at restart', () => {
     await scenario(async () => {
       const state = new RedisState({ url: REDIS_URL, prefix, commandTimeoutMs: 1000 });
       connections.push(state);
-      await state.waitUntilReady(2000);
+      await state.waitUntilReady(WAIT_TIMEOUT_MS);
       return state;
     });
   });
@@ -223,7 +224,7 @@ describe('config at restart', () => {
       await together(async () => {
         const state = new RedisState({ url: REDIS_URL, prefix: own, commandTimeoutMs: 1000 });
         connections.push(state);
-        await state.waitUntilReady(2000);
+        await state.waitUntilReady(WAIT_TIMEOUT_MS);
         return state;
       });
     } finally {

@@ -1,10 +1,11 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { collectPromptText, estimatePromptTokens } from '../core/prompt-text.js';
 import type { ChatRequest } from '../core/wire-types.js';
 import { ANONYMOUS, type SettleInfo } from './gateway-types.js';
 import { buildTestApp } from '../../test/helpers/build-test-app.js';
 import { fakeAdapter } from '../../test/helpers/fake-adapter.js';
 import { testConfig } from '../../test/helpers/test-config.js';
+import { waitFor } from '../../test/helpers/wait-for.js';
 
 const body = (extra: Record<string, unknown> = {}) => ({
   model: 'model-router',
@@ -260,7 +261,7 @@ describe('chat gateway through the router', () => {
       signal: client.signal,
       requestId: 'req_left_in_flight',
     });
-    await vi.waitFor(() => expect(small.calls).toHaveLength(1));
+    await waitFor(() => expect(small.calls).toHaveLength(1));
     client.abort();
     await expect(left).rejects.toMatchObject({ status: 499, code: 'client_closed_request' });
     const record = t.records[0]!;

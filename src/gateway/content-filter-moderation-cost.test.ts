@@ -5,7 +5,7 @@
 // deployment, /metrics, the live deployment and tenant budgets and a budget seeded from the log;
 // `x-router-attempts` and the served deployment stay the chat's. Before 2026-12-06 they counted
 // nowhere. Real governance policies and content filter over simulated deployments.
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seededSpend } from '../../test/helpers/memory-budgets.js';
 import {
   filterCalls,
@@ -17,6 +17,7 @@ import {
 } from '../../test/helpers/priced-moderation-filter.js';
 import { createSimulatedAdapter } from '../providers/simulated/simulated-adapter.js';
 import type { RequestRecord } from '../store/request-record.js';
+import { waitFor } from '../../test/helpers/wait-for.js';
 
 /**
  * The router with the content filter on a priced moderation deployment (`mod`, with a daily
@@ -126,7 +127,7 @@ describe("the content filter's moderation calls count in the chat request they w
     const res = await t.app.inject(chat(content, true));
     expect(res.statusCode).toBe(200);
     expect(res.headers['x-router-attempts']).toBe('1');
-    await vi.waitFor(() => expect(t.records).toHaveLength(1));
+    await waitFor(() => expect(t.records).toHaveLength(1));
     const record = t.records[0]!;
     const calls = filterCalls(record);
     expect(calls.length).toBeGreaterThanOrEqual(2);

@@ -8,7 +8,7 @@
 // check ran on (up to the moderation timeout, a minute here) and the request was recorded 200
 // after it; only streams stopped their checks (stream-filter-loopback.test.ts).
 import { request as httpRequest } from 'node:http';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { listenInRange } from '../../test/helpers/listen-in-range.js';
 import {
   realOpenAiCompatible,
@@ -20,6 +20,7 @@ import {
   moderationCost,
   pricedModerationApp,
 } from '../../test/helpers/priced-moderation-filter.js';
+import { waitFor } from '../../test/helpers/wait-for.js';
 
 let mod: LoopbackModeration;
 beforeAll(async () => {
@@ -107,9 +108,9 @@ describe("a JSON answer's client that leaves while the content filter checks the
       try {
         mod.held.add(2); // the answer's check (the prompt's is the first)
         const client = send(app.port, p.path, p.body, 'headers' in p ? p.headers : {});
-        await vi.waitFor(() => expect(mod.inputs).toHaveLength(2), { timeout: 5_000 });
+        await waitFor(() => expect(mod.inputs).toHaveLength(2));
         client.leave();
-        await vi.waitFor(() => expect(app.t.records).toHaveLength(1), { timeout: 5_000 });
+        await waitFor(() => expect(app.t.records).toHaveLength(1));
         // Written while the answer's check was still at the moderation upstream.
         expect(mod.answered).toEqual([1]);
         expect(mod.held.has(2)).toBe(true);
@@ -145,19 +146,16 @@ describe("a JSON answer's client that leaves while the content filter checks the
     try {
       const body = PATHS[0].body;
       const first = send(app.port, PATHS[0].path, body);
-      await vi.waitFor(
-        () => {
-          expect(app.t.records).toHaveLength(1);
-          expect(first.got.status).toBe(200);
-        },
-        { timeout: 5_000 },
-      );
+      await waitFor(() => {
+        expect(app.t.records).toHaveLength(1);
+        expect(first.got.status).toBe(200);
+      });
       expect(mod.inputs).toHaveLength(2); // the live answer's checks: the prompt's, the answer's
       mod.held.add(4); // the hit's check on the kept answer
       const hit = send(app.port, PATHS[0].path, body);
-      await vi.waitFor(() => expect(mod.inputs).toHaveLength(4), { timeout: 5_000 });
+      await waitFor(() => expect(mod.inputs).toHaveLength(4));
       hit.leave();
-      await vi.waitFor(() => expect(app.t.records).toHaveLength(2), { timeout: 5_000 });
+      await waitFor(() => expect(app.t.records).toHaveLength(2));
       expect(mod.answered).toEqual([1, 2, 3]);
       const record = app.t.records[1]!;
       expect(record.cache).toBe('hit');

@@ -33,6 +33,7 @@ import { MemoryState } from '../store/memory/memory-state.js';
 import { RedisState } from '../store/redis/redis-state.js';
 import type { SharedState } from '../store/shared-state.js';
 import { multipart } from '../../test/helpers/multipart-form.js';
+import { WAIT_TIMEOUT_MS } from '../../test/helpers/wait-for.js';
 
 const available = await redisAvailable();
 const prefixes: string[] = [];
@@ -56,7 +57,7 @@ const redis: Store = async () => {
   prefixes.push(prefix);
   const state = new RedisState({ url: REDIS_URL, prefix, commandTimeoutMs: 1000 });
   states.push(state);
-  await state.waitUntilReady(2000);
+  await state.waitUntilReady(WAIT_TIMEOUT_MS);
   return state;
 };
 

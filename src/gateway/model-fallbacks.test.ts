@@ -5,7 +5,7 @@
 // target served and what was tried; no OpenRouter field goes upstream, on Chat Completions,
 // Completions and Responses (bridged and native). How each entry is checked:
 // model-fallbacks-validation.test.ts.
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createOpenAiAdapter } from '../providers/openai/openai-adapter.js';
 import { createResponseStore } from '../store/response-store.js';
 import { buildTestApp } from '../../test/helpers/build-test-app.js';
@@ -20,6 +20,7 @@ import {
   streamBody as sse,
   upstreamFailure as failure,
 } from '../../test/helpers/fallback-upstreams.js';
+import { waitFor } from '../../test/helpers/wait-for.js';
 
 afterEach(closeFallbackUpstreams);
 
@@ -115,7 +116,7 @@ describe('models fallbacks', () => {
     expect(usage).toHaveLength(1);
     // 10 × $2 + 2 × $8 per 1M.
     expect(usage[0]!.cost).toBeCloseTo(0.000036, 12);
-    await vi.waitFor(() => expect(t.records.at(-1)?.costUsd).toBe(usage[0]!.cost));
+    await waitFor(() => expect(t.records.at(-1)?.costUsd).toBe(usage[0]!.cost));
     expect(sent.a[0]).not.toHaveProperty('usage');
   });
 

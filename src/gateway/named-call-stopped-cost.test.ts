@@ -7,7 +7,7 @@
 // through the real OpenAI-compatible adapter and HTTP client.
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../test/helpers/build-test-app.js';
 import { fakeAdapter } from '../../test/helpers/fake-adapter.js';
 import { listenInRange, listenServerInRange } from '../../test/helpers/listen-in-range.js';
@@ -32,11 +32,9 @@ import { estimateTokens } from './embedding-batch.js';
 import { rerankTokenEstimate, searchUnits } from './rerank-cost.js';
 import { multipart } from '../../test/helpers/multipart-form.js';
 import { governedBudgets, seededSpend } from '../../test/helpers/memory-budgets.js';
+import { waitFor } from '../../test/helpers/wait-for.js';
 
 type DeploymentInput = ConfigInput['deployments'][number];
-
-/** What a wait on the sockets allows: past vitest's 1 s, which a loaded machine can stall past. */
-const WAIT = { timeout: 10_000 };
 
 /** A loopback upstream that reads every request to its end and answers none. */
 interface SilentUpstream {
@@ -194,7 +192,7 @@ describe('a named call the upstream had when the router stopped waiting is charg
     expect(res.json().error.code).toBe('upstream_timeout');
     // The upstream read this whole request (its end may be read after the router hung up); the
     // upstream is shared, so only what it read since counts.
-    await vi.waitFor(() => expect(up.received.slice(before)).toContain('/v1/embeddings'), WAIT);
+    await waitFor(() => expect(up.received.slice(before)).toContain('/v1/embeddings'));
     const tokens = estimateTokens(input);
     const cost = (tokens * 0.13) / 1e6;
     const record = t.records.at(-1)!;
@@ -259,9 +257,9 @@ describe('a named call the upstream had when the router stopped waiting is charg
     });
     req.on('error', () => {});
     req.end(JSON.stringify({ model: 'emb-slow', input: TEXT }));
-    await vi.waitFor(() => expect(up.received.length).toBeGreaterThan(before), WAIT);
+    await waitFor(() => expect(up.received.length).toBeGreaterThan(before));
     req.destroy();
-    await vi.waitFor(() => expect(t.records).toHaveLength(1), WAIT);
+    await waitFor(() => expect(t.records).toHaveLength(1));
     const record = t.records[0]!;
     const cost = (estimateTokens(TEXT) * 0.13) / 1e6;
     expect(record).toMatchObject({ status: 499, deployment: 'emb-slow', usageEstimated: true });
@@ -292,7 +290,7 @@ describe('a named call the upstream had when the router stopped waiting is charg
     expect(res.statusCode).toBe(200);
     expect(res.headers['x-router-cache']).toBe('miss');
     // The lookup's embedding call reached the (shared) upstream: read since this request.
-    await vi.waitFor(() => expect(up.received.slice(before)).toContain('/v1/embeddings'), WAIT);
+    await waitFor(() => expect(up.received.slice(before)).toContain('/v1/embeddings'));
     const record = t.records.at(-1)!;
     const lookup = record.attempts[0]!;
     expect(lookup).toMatchObject({
@@ -407,7 +405,7 @@ describe('a named call the upstream had when the router stopped waiting is charg
     const { t, settled, spent, at } = await setup();
     const res = await send(t);
     expect(res.statusCode).toBe(504);
-    await vi.waitFor(() => expect(up.received).toContain(path), WAIT);
+    await waitFor(() => expect(up.received).toContain(path));
     const expected = cost(at(name));
     expectChargedTimeout(t.records.at(-1)!, name, expected, tokens);
     expect(settled.at(-1)).toMatchObject({ status: 504 });

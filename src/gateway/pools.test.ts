@@ -1,7 +1,7 @@
 // Pools through the gateway (scripted adapters, in process): spillover on a retryable failure in
 // priority order, round-robin and weighted spreading, the eligibility rules on every member,
 // key scopes and subsets, the request log, /v1/models and the errors when nothing can serve.
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GatewayError, unauthorized } from '../core/errors.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import type { EmbeddingsResponse } from '../core/wire-types.js';
@@ -14,6 +14,7 @@ import {
   testConfig,
 } from '../../test/helpers/test-config.js';
 import type { ConfigInput } from '../config/schema.js';
+import { waitFor } from '../../test/helpers/wait-for.js';
 
 const ok: Step[] = [{ reply: 'ok' }];
 const postChat = (t: TestApp, payload: object, headers: Record<string, string> = {}) =>
@@ -353,7 +354,7 @@ describe('pools ordered by load and latency', () => {
     for (let i = 0; i < 4; i++) {
       pending.push(postChat(t, chat()));
       // Wait until the call has reached its member before sending the next one.
-      await vi.waitFor(() => expect(calls).toBe(i + 1));
+      await waitFor(() => expect(calls).toBe(i + 1));
     }
     open();
     const served = (await Promise.all(pending)).map((r) => r.headers['x-router-deployment']);

@@ -9,7 +9,7 @@
 //   moderation upstream's answer (nobody reads it), the call it made still charged. Until
 //   2026-12-07 the request's end waited for it (up to the moderation timeout).
 import { request as httpRequest, type ServerResponse } from 'node:http';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { listenInRange } from '../../test/helpers/listen-in-range.js';
 import {
   realOpenAiCompatible,
@@ -24,6 +24,7 @@ import {
 } from '../../test/helpers/priced-moderation-filter.js';
 import { simDeployment } from '../../test/helpers/test-config.js';
 import type { ChatChunk } from '../core/wire-types.js';
+import { waitFor } from '../../test/helpers/wait-for.js';
 
 const sse = (res: ServerResponse, data: object | string) =>
   res.write(`data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
@@ -120,7 +121,7 @@ describe("a streamed answer's usage cost, with the content filter's checks on th
     const withUsage = chunks.filter((c) => c.usage);
     expect(withUsage).toHaveLength(1);
     expect(chunks.at(-1)).toBe(withUsage[0]);
-    await vi.waitFor(() => expect(app.t.records).toHaveLength(1));
+    await waitFor(() => expect(app.t.records).toHaveLength(1));
     const record = app.t.records[0]!;
     // The prompt's check, then the one over the whole answer, after the upstream's end.
     expect(loop.inputs).toEqual([promptText(content), pieces.join('')]);
@@ -160,7 +161,7 @@ describe("a streamed answer's usage cost, with the content filter's checks on th
     const answer = pieces.join('');
     expect(contentOf(chunks)).toBe(answer);
     expect(loop.inputs.map((t) => t.length)).toEqual([promptText(content).length, 1000, 1200]);
-    await vi.waitFor(() => expect(app.t.records).toHaveLength(1));
+    await waitFor(() => expect(app.t.records).toHaveLength(1));
     const record = app.t.records[0]!;
     expect(filterCalls(record).map((a) => [a.deployment, a.outcome])).toEqual([
       ['mod', 'ok'],
@@ -190,7 +191,7 @@ describe("a streamed answer from the cache: its usage cost, with the filter's ch
     const ask = streamed(content, { stream_options: { include_usage: true } });
     const first = await app.t.app.inject(ask);
     expect(first.statusCode).toBe(200);
-    await vi.waitFor(() => expect(app.t.records).toHaveLength(1));
+    await waitFor(() => expect(app.t.records).toHaveLength(1));
     // The live answer's checks: the prompt's, at 1,000 characters, at the finish.
     expect(loop.inputs).toHaveLength(3);
     const hit = await app.t.app.inject(ask);
@@ -200,7 +201,7 @@ describe("a streamed answer from the cache: its usage cost, with the filter's ch
     expect(contentOf(chunks)).toBe(answer);
     // The hit's: the prompt's, and the replayed answer's (its text comes in one chunk).
     expect(loop.inputs.slice(3)).toEqual([promptText(content), answer]);
-    await vi.waitFor(() => expect(app.t.records).toHaveLength(2));
+    await waitFor(() => expect(app.t.records).toHaveLength(2));
     const record = app.t.records[1]!;
     expect(record.cache).toBe('hit');
     expect(filterCalls(record).map((a) => [a.deployment, a.outcome, a.costUsd])).toEqual([
@@ -256,16 +257,16 @@ describe('a client that leaves a filtered stream while a check on its answer run
         res.on('data', (b: Buffer) => (got.chars += b.length));
       });
       // The answer's text arrived and its check is at the moderation upstream: the client goes.
-      await vi.waitFor(() => {
+      await waitFor(() => {
         expect(loop.inputs).toHaveLength(2);
         expect(got.chars).toBeGreaterThan(1000);
       });
       req.destroy();
-      await vi.waitFor(() => expect(app.t.records).toHaveLength(1), { timeout: 5_000 });
+      await waitFor(() => expect(app.t.records).toHaveLength(1));
       // Written while the check's call was still unanswered.
       expect(loop.answered).toEqual([1]);
       // The router hung up on the chat upstream too (its close reaches the loopback a tick later).
-      await vi.waitFor(() => expect(chatClosed).toBe(true));
+      await waitFor(() => expect(chatClosed).toBe(true));
       const record = app.t.records[0]!;
       expect(record.status).toBe(499);
       // The check's call was made: stopped with its text sent, and charged that text at mod.

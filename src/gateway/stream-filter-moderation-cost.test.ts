@@ -4,7 +4,7 @@
 // the finish's own check is done. Listed in its record (`lookup: 'content_filter'`), settled with
 // it (budgets) and counted at `mod` in the usage summary. Before 2026-12-06 both came after the
 // request was settled and recorded, and counted nowhere.
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   filterCalls,
   moderationCost,
@@ -14,6 +14,7 @@ import {
 } from '../../test/helpers/priced-moderation-filter.js';
 import type { ChatChunk } from '../core/wire-types.js';
 import type { ProviderAdapter } from '../providers/types.js';
+import { waitFor } from '../../test/helpers/wait-for.js';
 
 /** A chat upstream that streams `pieces` and then, with `finish`, a finish chunk; no usage. */
 function streamingAdapter(pieces: string[], finish: boolean): ProviderAdapter {
@@ -71,7 +72,7 @@ describe("a stream's last content checks count in its request", () => {
     const res = await app.t.app.inject(chat(content));
     expect(res.statusCode).toBe(200);
     expect(streamedText(res.body)).toBe(pieces.join(''));
-    await vi.waitFor(() => expect(app.t.records).toHaveLength(1));
+    await waitFor(() => expect(app.t.records).toHaveLength(1));
     const record = app.t.records[0]!;
     const calls = filterCalls(record);
     // The prompt's check, then the final one over the whole answer.
@@ -115,7 +116,7 @@ describe("a stream's last content checks count in its request", () => {
     expect(res.statusCode).toBe(200);
     const answer = pieces.join('');
     expect(streamedText(res.body)).toBe(answer);
-    await vi.waitFor(() => expect(app.t.records).toHaveLength(1));
+    await waitFor(() => expect(app.t.records).toHaveLength(1));
     const record = app.t.records[0]!;
     expect(texts.map((t) => t.length)).toEqual([promptText(content).length, 1000, 1200]);
     const calls = filterCalls(record);

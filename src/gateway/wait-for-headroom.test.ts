@@ -30,6 +30,7 @@ import { EmbeddingsGateway } from './embeddings-gateway.js';
 import type { AuthContext, ChatCall } from './gateway-types.js';
 import { createMemoryAffinityStore } from './session-affinity.js';
 import { HEADROOM_POLL_MS, headroomWait, NoHeadroom } from './wait-for-headroom.js';
+import { waitFor } from '../../test/helpers/wait-for.js';
 
 const SEC = 1000;
 
@@ -275,7 +276,7 @@ describe('waiting for a deployment with headroom', () => {
     const timersBefore = vi.getTimerCount();
     const client = new AbortController();
     const pending = t.refusal(t.send('gpt-pool', patience(60_000), client.signal));
-    await vi.waitFor(() => expect(t.queue.waiting).toBe(1));
+    await waitFor(() => expect(t.queue.waiting).toBe(1));
     expect(vi.getTimerCount()).toBe(timersBefore + 1);
     client.abort();
     const err = await pending;

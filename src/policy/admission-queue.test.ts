@@ -16,6 +16,7 @@ import { AdmissionQueue, abortableSleep, requestedWaitMs, type Sleep } from './a
 import { BudgetTracker } from './budget.js';
 import { createGovernancePolicies } from './governance-policies.js';
 import { RateLimiter } from './rate-limit.js';
+import { waitFor } from '../../test/helpers/wait-for.js';
 
 // rpm 2: two requests at once, then one every 30 s (GCRA, 60 s window).
 function setup(
@@ -193,7 +194,7 @@ describe('rate-limit queue', () => {
     const timersBefore = vi.getTimerCount();
     const client = new AbortController();
     const pending = t.refusal(t.ctx(wait(40_000), { signal: client.signal }));
-    await vi.waitFor(() => expect(t.queue.waiting).toBe(1));
+    await waitFor(() => expect(t.queue.waiting).toBe(1));
     expect(vi.getTimerCount()).toBe(timersBefore + 1);
     client.abort();
     const err = await pending;
@@ -214,7 +215,7 @@ describe('rate-limit queue', () => {
     await t.admit(t.ctx());
     const timersBefore = vi.getTimerCount();
     const waiters = [t.refusal(t.ctx(wait(40_000))), t.refusal(t.ctx(wait(40_000)))];
-    await vi.waitFor(() => expect(t.queue.waiting).toBe(2));
+    await waitFor(() => expect(t.queue.waiting).toBe(2));
     expect(t.queue.stop(shuttingDownError)).toBe(2);
     const errors = await Promise.all(waiters);
     for (const err of errors)
@@ -317,7 +318,7 @@ describe('rate-limit queue', () => {
     await t.admit(t.ctx());
     await t.admit(t.ctx());
     const first = t.admit(t.ctx(wait(40_000)));
-    await vi.waitFor(() => expect(t.queue.waiting).toBe(1));
+    await waitFor(() => expect(t.queue.waiting).toBe(1));
     const err = await t.refusal(t.ctx(wait(40_000)));
     expect(err.status).toBe(429);
     expect(t.sleeps).toHaveLength(1);

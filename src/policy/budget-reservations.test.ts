@@ -26,6 +26,7 @@ import type { SharedState } from '../store/shared-state.js';
 import { BudgetTracker } from './budget.js';
 import { createGovernancePolicies } from './governance-policies.js';
 import { RateLimiter } from './rate-limit.js';
+import { WAIT_TIMEOUT_MS } from '../../test/helpers/wait-for.js';
 
 const MINUTE = 60_000;
 
@@ -70,7 +71,7 @@ const redis: StoreOf = () => {
   return async () => {
     const state = new RedisState({ url: REDIS_URL, prefix, commandTimeoutMs: 1000 });
     opened.push(state);
-    await state.waitUntilReady(2000);
+    await state.waitUntilReady(WAIT_TIMEOUT_MS);
     return state;
   };
 };

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load-config.js';
 import { testConfigInput } from '../../test/helpers/test-config.js';
 import { createHttpClient, type HttpClient } from './http-client.js';
+import { waitFor } from '../../test/helpers/wait-for.js';
 
 let server: Server | undefined;
 let client: HttpClient | undefined;
@@ -35,10 +36,6 @@ async function holdingUpstream() {
   };
 }
 
-const until = async (ok: () => boolean) => {
-  for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
-};
-
 describe('createHttpClient', () => {
   it('opens at most `connections` sockets to one origin; the calls past it wait for one', async () => {
     const up = await holdingUpstream();
@@ -51,12 +48,12 @@ describe('createHttpClient', () => {
         signal: new AbortController().signal,
       }),
     );
-    await until(() => up.held() === 3);
+    await waitFor(() => expect(up.held()).toBe(3));
     await new Promise((r) => setTimeout(r, 50));
     expect(up.sockets()).toBe(3);
     expect(up.held()).toBe(3);
     up.release();
-    await until(() => up.held() === 2);
+    await waitFor(() => expect(up.held()).toBe(2));
     up.release();
     for (const res of await Promise.all(calls)) {
       expect(res.status).toBe(200);

@@ -12,6 +12,7 @@ import { ConfigVersionStore, diffConfig, type ConfigChangedMessage } from './con
 import { MemoryState } from './memory/memory-state.js';
 import { RedisState } from './redis/redis-state.js';
 import type { SharedState } from './shared-state.js';
+import { WAIT_TIMEOUT_MS } from '../../test/helpers/wait-for.js';
 
 const base: Config = parseConfig({
   deployments: [
@@ -115,7 +116,7 @@ describe('ConfigVersionStore', () => {
   it('redis: the same, shared', async (ctx) => {
     if (!(await redisAvailable())) return ctx.skip();
     redis = new RedisState({ url: REDIS_URL, prefix, commandTimeoutMs: 1000 });
-    await redis.waitUntilReady(2000);
+    await redis.waitUntilReady(WAIT_TIMEOUT_MS);
     await exercise(redis, createManualClock());
   });
 });

@@ -13,6 +13,7 @@ import {
 import { MemoryState } from './memory/memory-state.js';
 import { RedisState } from './redis/redis-state.js';
 import type { ReservationEntry, SharedState } from './shared-state.js';
+import { WAIT_TIMEOUT_MS } from '../../test/helpers/wait-for.js';
 
 const available = await redisAvailable();
 const prefix = uniquePrefix('resv-pools');
@@ -33,7 +34,7 @@ const kinds: [string, boolean, () => Promise<SharedState>][] = [
     async () => {
       const s = new RedisState({ url: REDIS_URL, prefix, commandTimeoutMs: 1000 });
       redisStates.push(s);
-      await s.waitUntilReady(2000);
+      await s.waitUntilReady(WAIT_TIMEOUT_MS);
       return s;
     },
   ],

@@ -5,10 +5,11 @@ import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, vi } from 'vitest';
+import { expect } from 'vitest';
 import { listenServerInRange } from '../helpers/listen-in-range.js';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
 import { failingCheapDeployment, simDeployment, testConfigInput } from '../helpers/test-config.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 export const A11Y_ADMIN = 'mr-dashboard-a11y-admin-key';
 const HOOK_SECRET_ENV = 'MR_A11Y_HOOK_SECRET';
@@ -113,8 +114,8 @@ async function seedBatches(server: SpawnedServer): Promise<void> {
     });
     return ((await r.json()) as { data: unknown[] }).data.length;
   };
-  // Outside a test (the suite's beforeAll): vi.waitFor, as expect.poll needs a test.
-  await vi.waitFor(async () => expect(await givenUp()).toBeGreaterThanOrEqual(2), {
+  // Outside a test (the suite's beforeAll): waitFor, as expect.poll needs a test.
+  await waitFor(async () => expect(await givenUp()).toBeGreaterThanOrEqual(2), {
     timeout: 20_000,
     interval: 100,
   });

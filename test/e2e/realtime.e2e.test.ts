@@ -10,11 +10,12 @@ import OpenAI from 'openai';
 import { OpenAIRealtimeWS } from 'openai/realtime/ws';
 import { WebSocket } from 'ws';
 import { parse as parseYaml } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../src/auth/api-key.js';
 import { parseConfig } from '../../src/config/load-config.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import type { RequestRecord } from '../../src/store/request-record.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const KEY = 'mr-rt-e2e-key-0123456789abcdef';
 const records: RequestRecord[] = [];
@@ -59,7 +60,7 @@ async function session(apiKey = KEY) {
   });
   /** The events up to the next of `type`, that one last. */
   const upTo = async (type: string): Promise<Event[]> => {
-    await vi.waitFor(() => expect(events.map((e) => e.type)).toContain(type), { timeout: 5_000 });
+    await waitFor(() => expect(events.map((e) => e.type)).toContain(type));
     return events.splice(0, events.findIndex((e) => e.type === type) + 1);
   };
   const next = async (type: string): Promise<Event> => (await upTo(type)).at(-1)!;
@@ -100,7 +101,7 @@ describe('Realtime API with the openai SDK', () => {
     expect(input).toBeGreaterThan(0);
     expect(output).toBeGreaterThan(0);
 
-    await vi.waitFor(() => expect(records).toHaveLength(1));
+    await waitFor(() => expect(records).toHaveLength(1));
     expect(records[0]).toMatchObject({
       endpoint: 'realtime',
       deployment: 'gpt-realtime',
@@ -146,7 +147,7 @@ describe('Realtime API with the openai SDK', () => {
     const s = await session();
     await s.next('session.created');
     s.ws.send({ type: 'input_audio_buffer.append', audio: 'AAAA' });
-    await vi.waitFor(() => expect(s.errors).toHaveLength(1));
+    await waitFor(() => expect(s.errors).toHaveLength(1));
     expect(JSON.stringify(s.errors[0])).toContain('audio_not_supported');
     s.ws.close();
   });
@@ -155,7 +156,7 @@ describe('Realtime API with the openai SDK', () => {
     const s = await session();
     await s.next('session.created');
     s.ws.send({ type: 'session.update', session: 5 } as never);
-    await vi.waitFor(() => expect(s.errors).toHaveLength(1));
+    await waitFor(() => expect(s.errors).toHaveLength(1));
     expect(JSON.stringify(s.errors[0])).toContain("'session' must be an object");
     s.ws.close();
   });

@@ -6,12 +6,13 @@ import OpenAI from 'openai';
 import { ResponsesWS } from 'openai/resources/responses/ws';
 import type { ResponsesServerEvent } from 'openai/resources/responses/responses';
 import { WebSocket } from 'ws';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../src/auth/api-key.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import type { RequestRecord } from '../../src/store/request-record.js';
 import { simDeployment, testConfig, testConfigInput } from '../helpers/test-config.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const KEY = 'mr-ws-key-0123456789abcdef';
 const ADMIN_KEY = 'mr-ws-admin-0123456789abcdef';
@@ -373,7 +374,7 @@ describe('Responses WebSocket mode', () => {
     expect(e?.type).toBe('response.output_text.delta');
     const before = records.length;
     c.ws.close();
-    await vi.waitFor(() => expect(records.length).toBeGreaterThan(before), { timeout: 10_000 });
+    await waitFor(() => expect(records.length).toBeGreaterThan(before), { timeout: 10_000 });
     expect(records.at(-1)).toMatchObject({
       endpoint: 'responses',
       status: 499,
@@ -433,7 +434,7 @@ describe('Responses WebSocket mode', () => {
     );
     raw.send(JSON.stringify({ type: 'response.create', model: 'model-router', input: 'hi' }));
     await done;
-    await vi.waitFor(() =>
+    await waitFor(() =>
       expect(records.some((r) => r.requestId === 'req_ws_trace_1.ws1')).toBe(true),
     );
     // A turn has no headers for its x-router-decision-id: its receipt is found by its request id,
@@ -455,7 +456,7 @@ describe('Responses WebSocket mode', () => {
       'decision_not_found',
     );
     raw.close();
-    await vi.waitFor(async () => expect(await gauge()).toBe(0));
+    await waitFor(async () => expect(await gauge()).toBe(0));
     await own.close();
   });
 

@@ -20,6 +20,7 @@ import { BatchRunner } from '../../src/batch/batch-runner.js';
 import { BatchForwarder } from '../../src/batch/forward/batch-forwarder.js';
 import { createTestBatch } from './batch-fixtures.js';
 import { simDeployment } from './test-config.js';
+import { WAIT_TIMEOUT_MS } from './wait-for.js';
 
 export const OWNER = 'acme';
 /** The bench's config input: `gpt` (half price), `gpt2` (2 lines an upstream batch), `other`. */
@@ -213,7 +214,7 @@ export function runnerWith(
 
 export async function until<T>(
   what: () => Promise<T | undefined> | T | undefined,
-  ms = 5_000,
+  ms = WAIT_TIMEOUT_MS,
 ): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {

@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigHolder } from '../../src/config/runtime-config.js';
-import { expect, vi } from 'vitest';
+import { expect } from 'vitest';
 import { createManualClock, type Clock } from '../../src/core/clock.js';
 import type { GatewayPolicies, SettleInfo } from '../../src/gateway/gateway-types.js';
 import { BudgetTracker } from '../../src/policy/budget.js';
@@ -17,6 +17,7 @@ import { MemoryState } from '../../src/store/memory/memory-state.js';
 import type { RequestRecord } from '../../src/store/request-record.js';
 import { spendHistory } from '../../src/store/spend-history.js';
 import { createSqliteRequestStore } from '../../src/store/sql/sqlite-request-store.js';
+import { waitFor } from './wait-for.js';
 
 /** Deployment and tenant (key, user, tag) budgets of `holder`'s config, live-counted in memory. */
 export function memoryBudgets(holder: ConfigHolder) {
@@ -67,7 +68,7 @@ export function governedBudgets(
     },
   };
   const spent = async (deployment: string) => {
-    await vi.waitFor(() => expect(settled.length).toBeGreaterThan(0));
+    await waitFor(() => expect(settled.length).toBeGreaterThan(0));
     await new Promise((r) => setTimeout(r, 10)); // settle's budget writes are fire-and-forget
     await deploymentBudgets.refresh();
     return {

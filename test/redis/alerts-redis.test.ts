@@ -5,6 +5,7 @@ import { systemClock } from '../../src/core/clock.js';
 import { RedisState } from '../../src/store/redis/redis-state.js';
 import { Alerter, circuitAlert } from '../../src/telemetry/alerts.js';
 import { cleanupPrefix, redisAvailable, REDIS_URL, uniquePrefix } from './redis-helpers.js';
+import { WAIT_TIMEOUT_MS } from '../helpers/wait-for.js';
 
 const available = await redisAvailable();
 const prefix = uniquePrefix('alerts');
@@ -41,7 +42,7 @@ describe.skipIf(!available)('alerts on Redis', () => {
         },
       });
     });
-    await Promise.all(states.map((s) => s.waitUntilReady(2000)));
+    await Promise.all(states.map((s) => s.waitUntilReady(WAIT_TIMEOUT_MS)));
     for (const r of replicas) r.emit(circuitAlert('gpt-4.1', 'open'));
     await Promise.all(replicas.map((r) => r.idle()));
     expect(sent).toHaveLength(1);

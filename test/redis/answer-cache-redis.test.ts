@@ -19,6 +19,7 @@ import {
   REDIS_URL,
   uniquePrefix,
 } from './redis-helpers.js';
+import { WAIT_TIMEOUT_MS } from '../helpers/wait-for.js';
 
 const available = await redisAvailable();
 const prefix = uniquePrefix('answer-cache');
@@ -110,7 +111,7 @@ describe.skipIf(!available)('answer cache on Redis', () => {
 
   it('a second replica answers from what the first kept, and the entry expires after the TTL', async () => {
     const [sa, sb] = [state(), state()];
-    await Promise.all([sa.waitUntilReady(2000), sb.waitUntilReady(2000)]);
+    await Promise.all([sa.waitUntilReady(WAIT_TIMEOUT_MS), sb.waitUntilReady(WAIT_TIMEOUT_MS)]);
     const a = await replica(sa);
     const b = await replica(sb);
     const first = await a.app.inject(ask('What is 2 + 2?'));
@@ -146,7 +147,7 @@ describe.skipIf(!available)('answer cache on Redis', () => {
 
   it('embeddings: each input is its own entry, read for a batch in one MGET, so a second replica sends only the new inputs', async () => {
     const [sa, sb] = [state(), state()];
-    await Promise.all([sa.waitUntilReady(2000), sb.waitUntilReady(2000)]);
+    await Promise.all([sa.waitUntilReady(WAIT_TIMEOUT_MS), sb.waitUntilReady(WAIT_TIMEOUT_MS)]);
     const a = await embedReplica(sa);
     const b = await embedReplica(sb);
     const first = await a.embed(['red apple', 'green pear']);

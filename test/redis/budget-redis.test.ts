@@ -5,6 +5,7 @@ import { systemClock } from '../../src/core/clock.js';
 import { BudgetTracker, NANO_PER_USD } from '../../src/policy/budget.js';
 import { RedisState } from '../../src/store/redis/redis-state.js';
 import { cleanupPrefix, redisAvailable, REDIS_URL, uniquePrefix } from './redis-helpers.js';
+import { WAIT_TIMEOUT_MS } from '../helpers/wait-for.js';
 
 const available = await redisAvailable();
 const prefix = uniquePrefix('budget');
@@ -27,7 +28,7 @@ describe.skipIf(!available)('budgets on Redis', () => {
       states.push(state);
       return new BudgetTracker({ state, clock: systemClock, budgets });
     });
-    await Promise.all(states.map((s) => s.waitUntilReady(2000)));
+    await Promise.all(states.map((s) => s.waitUntilReady(WAIT_TIMEOUT_MS)));
     let expectedNano = 0;
     const writes: Promise<void>[] = [];
     for (let i = 0; i < 1000; i++) {
@@ -57,7 +58,7 @@ describe.skipIf(!available)('budgets on Redis', () => {
       states.push(state);
       return new BudgetTracker({ state, clock: systemClock, budgets });
     });
-    await Promise.all(states.map((s) => s.waitUntilReady(2000)));
+    await Promise.all(states.map((s) => s.waitUntilReady(WAIT_TIMEOUT_MS)));
     const alice = { tenant: 'acme', endUser: 'alice@example.com' };
     await one!.recordSpend(alice, 0.006);
     await two!.recordSpend(alice, 0.006);

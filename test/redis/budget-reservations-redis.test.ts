@@ -35,6 +35,7 @@ import {
   startRedisProxy,
   uniquePrefix,
 } from './redis-helpers.js';
+import { WAIT_TIMEOUT_MS } from '../helpers/wait-for.js';
 
 const available = await redisAvailable();
 
@@ -189,13 +190,13 @@ describe.skipIf(!available)('budget reservations on Redis', () => {
         });
       const first = await admit(0.3); // in Redis
       await proxy.cut();
-      await expect.poll(() => handle.status().serving, { timeout: 5000 }).toBe('local');
+      await expect.poll(() => handle.status().serving).toBe('local');
       // Served locally: the reservation made in Redis is still seen, and one is added here.
       const second = await admit(0.2);
       expect([second.counters, second.pools]).toEqual([[0], [0.3e9]]);
       await budgets.recordSpend(subject, 0.1, first.reserved); // ends during the outage
       await proxy.resume();
-      await expect.poll(() => handle.status().serving, { timeout: 5000 }).toBe('redis');
+      await expect.poll(() => handle.status().serving).toBe('redis');
       await budgets.recordSpend(subject, 0.15, second.reserved); // ends once it is back
       expect(await counters(prefix)).toEqual([0.25e9, 0]);
     } finally {
@@ -208,7 +209,7 @@ describe.skipIf(!available)('budget reservations on Redis', () => {
     const prefix = uniquePrefix('resv-lost');
     prefixes.push(prefix);
     const redis = new LosesReplies({ url: REDIS_URL, prefix, commandTimeoutMs: 1000 });
-    await redis.waitUntilReady(2000);
+    await redis.waitUntilReady(WAIT_TIMEOUT_MS);
     const state = new ResilientState(redis, 'open', { clock: systemClock });
     try {
       const config = parseConfig({
@@ -250,7 +251,7 @@ describe.skipIf(!available)('budget reservations on Redis', () => {
       expect(state.status().serving).toBe('local');
       expect(await counters(prefix)).toEqual([0, 2_000_000]); // made in Redis all the same
       // Back (the probe PINGs): what was made here is sent again, and holds once.
-      await expect.poll(() => state.status().serving, { timeout: 5000 }).toBe('redis');
+      await expect.poll(() => state.status().serving).toBe('redis');
       expect(await counters(prefix)).toEqual([0, 2_000_000]);
       policies.settle!(ctx, { costUsd: 0.0015, status: 200 });
       const [spend, held] = await eventually(

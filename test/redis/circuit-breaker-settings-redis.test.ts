@@ -1,11 +1,12 @@
 // Circuit breaker settings changed through one replica's admin API reach the other through the
 // real Redis (the config version log and its change messages), and the other replica's breakers
 // follow them; a rollback on the second reaches the first the same way.
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { simDeployment } from '../helpers/test-config.js';
 import { adminReplicaInput, cleanupPrefix, redisAvailable, uniquePrefix } from './redis-helpers.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const available = await redisAvailable();
 const prefix = uniquePrefix('breaker-settings');
@@ -48,9 +49,7 @@ describe.skipIf(!available)('circuit breaker settings across replicas (Redis)', 
       failureThreshold: 1,
     });
     expect(patched.statusCode).toBe(200);
-    await vi.waitFor(async () => expect((await settingsOn(two!)).failureThreshold).toBe(1), {
-      timeout: 3000,
-    });
+    await waitFor(async () => expect((await settingsOn(two!)).failureThreshold).toBe(1));
     // Replica two's breaker opens on its first failure: the threshold it heard of.
     await fail(two!);
     expect(await circuitOn(two!, 'flaky')).toBe('open');
@@ -59,9 +58,7 @@ describe.skipIf(!available)('circuit breaker settings across replicas (Redis)', 
 
     const back = await admin(two!, 'POST', '/admin/v1/config/rollback', { revision: start });
     expect(back.statusCode).toBe(200);
-    await vi.waitFor(async () => expect((await settingsOn(one!)).failureThreshold).toBe(5), {
-      timeout: 3000,
-    });
+    await waitFor(async () => expect((await settingsOn(one!)).failureThreshold).toBe(5));
     await fail(one!);
     expect(await circuitOn(one!, 'flaky')).toBe('closed');
   });

@@ -4,10 +4,11 @@
 // both replicas end on the newest revision. Until 2026-12-06 a PATCH of one router through B
 // could undo A's change to another (recorded as B's), and two at once left the replicas on
 // different revisions (audit).
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { adminReplicaInput, cleanupPrefix, redisAvailable, uniquePrefix } from './redis-helpers.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const available = await redisAvailable();
 const prefix = uniquePrefix('cfg-change-race');
@@ -56,15 +57,12 @@ describe.skipIf(!available)('admin changes through two replicas (real Redis)', (
       ]);
       expect(both.map((x) => x.statusCode)).toEqual([200, 200]);
       const newest = Math.max(...both.map((x) => x.json().config_revision as number));
-      await vi.waitFor(
-        () => {
-          for (const r of [a, b]) {
-            expect(r.config.current.revision).toBe(newest);
-            expect([rpmOf(r, 'r1'), rpmOf(r, 'r2')]).toEqual([300 + round, 400 + round]);
-          }
-        },
-        { timeout: 3000 },
-      );
+      await waitFor(() => {
+        for (const r of [a, b]) {
+          expect(r.config.current.revision).toBe(newest);
+          expect([rpmOf(r, 'r1'), rpmOf(r, 'r2')]).toEqual([300 + round, 400 + round]);
+        }
+      });
     }
   }, 60_000);
 
@@ -88,7 +86,7 @@ describe.skipIf(!available)('admin changes through two replicas (real Redis)', (
       const lost = both.find((x) => x.statusCode === 412)!;
       expect(lost.headers.etag).toBe(won.headers.etag);
       const rpm = won.json().rateLimit.rpm as number;
-      await vi.waitFor(() => {
+      await waitFor(() => {
         for (const r of [a!, b!]) expect(rpmOf(r, 'r1')).toBe(rpm);
       });
     }

@@ -10,6 +10,7 @@ import { ConfigVersionStore } from '../../src/store/config-versions.js';
 import { RedisState } from '../../src/store/redis/redis-state.js';
 import { testConfigInput } from '../helpers/test-config.js';
 import { cleanupPrefix, redisAvailable, REDIS_URL, uniquePrefix } from './redis-helpers.js';
+import { WAIT_TIMEOUT_MS } from '../helpers/wait-for.js';
 
 const available = await redisAvailable();
 const prefix = uniquePrefix('cfg-start-race');
@@ -51,7 +52,7 @@ describe.skipIf(!available)(
       const [a, b] = await Promise.all([start('cost'), start('cost')]);
       const state = new RedisState({ url: REDIS_URL, prefix, commandTimeoutMs: 1000 });
       closers.push(() => state.close());
-      await state.waitUntilReady(2000);
+      await state.waitUntilReady(WAIT_TIMEOUT_MS);
       const versions = await new ConfigVersionStore({ state, clock: systemClock }).list();
       expect(versions.map((v) => [v.version, v.who])).toEqual([
         [2, 'startup'],

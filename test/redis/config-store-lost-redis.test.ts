@@ -9,7 +9,7 @@
 // find the store emptied when Redis answers again record the live config once more, and a replica
 // that finds no keys nor revocations there writes back those it knows.
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../src/auth/api-key.js';
 import { parseConfig } from '../../src/config/load-config.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
@@ -23,6 +23,7 @@ import {
   uniquePrefix,
   type OwnRedis,
 } from './redis-helpers.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const available = await redisAvailable();
 const hasRedisServer = await startRedisServer(await freePort())
@@ -87,7 +88,7 @@ describe.skipIf(!available)('the config store emptied under running replicas (re
     const b = await createRuntime(replicaConfig(prefix));
     runtimes.push(b);
     expect((await patchRouter(a, { routingMode: 'cost' })).statusCode).toBe(200);
-    await vi.waitFor(() => expect(modeOf(b)).toBe('cost'), { timeout: 5000 });
+    await waitFor(() => expect(modeOf(b)).toBe('cost'));
     const before = a.config.current.revision;
 
     // Every key of the fleet gone, as after a FLUSHALL (Redis itself stays up).
@@ -97,9 +98,7 @@ describe.skipIf(!available)('the config store emptied under running replicas (re
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ routingMode: 'quality' });
     expect(res.json().config_revision).toBeGreaterThan(before);
-    await vi.waitFor(() => expect([modeOf(a), modeOf(b)]).toEqual(['quality', 'quality']), {
-      timeout: 5000,
-    });
+    await waitFor(() => expect([modeOf(a), modeOf(b)]).toEqual(['quality', 'quality']));
     expect(a.config.current.revision).toBe(b.config.current.revision);
   }, 30_000);
 
@@ -113,7 +112,7 @@ describe.skipIf(!available)('the config store emptied under running replicas (re
     const issued = await adminCall(a, 'POST', '/admin/v1/keys', { id: 'team', tenant: 'team' });
     const teamKey = issued.json().key as string;
     expect((await adminCall(a, 'DELETE', '/admin/v1/keys/leaked')).statusCode).toBe(200);
-    await vi.waitFor(async () => expect(await chatWith(b, LEAKED)).toBe(401), { timeout: 5000 });
+    await waitFor(async () => expect(await chatWith(b, LEAKED)).toBe(401));
     expect(await chatWith(b, teamKey)).toBe(200);
 
     await cleanupPrefix(prefix);
@@ -121,12 +120,10 @@ describe.skipIf(!available)('the config store emptied under running replicas (re
     expect(
       (await adminCall(b, 'POST', '/admin/v1/keys', { id: 'next', tenant: 'n' })).statusCode,
     ).toBe(201);
-    await vi.waitFor(
-      async () =>
-        expect(
-          (await adminCall(a, 'POST', '/admin/v1/keys', { id: 'next', tenant: 'n' })).statusCode,
-        ).toBe(409),
-      { timeout: 5000 },
+    await waitFor(async () =>
+      expect(
+        (await adminCall(a, 'POST', '/admin/v1/keys', { id: 'next', tenant: 'n' })).statusCode,
+      ).toBe(409),
     );
     for (const r of [a, b]) {
       expect(await chatWith(r, LEAKED)).toBe(401);
@@ -148,26 +145,26 @@ describe.skipIf(!hasRedisServer)('Redis restarted empty under running replicas',
     runtimes.push(b);
     // An admin change the config file does not have, a key issued and a config key revoked.
     expect((await patchRouter(a, { routingMode: 'quality' })).statusCode).toBe(200);
-    await vi.waitFor(() => expect(modeOf(b)).toBe('quality'), { timeout: 5000 });
+    await waitFor(() => expect(modeOf(b)).toBe('quality'));
     const issued = await adminCall(a, 'POST', '/admin/v1/keys', { id: 'team', tenant: 'team' });
     expect(issued.statusCode).toBe(201);
     const teamKey = issued.json().key as string;
     expect((await adminCall(a, 'DELETE', '/admin/v1/keys/leaked')).statusCode).toBe(200);
-    await vi.waitFor(async () => expect(await chatWith(b, LEAKED)).toBe(401), { timeout: 5000 });
+    await waitFor(async () => expect(await chatWith(b, LEAKED)).toBe(401));
     const revision = a.config.current.revision;
 
     await server.stop();
     servers.splice(servers.indexOf(server), 1);
     const serving = async (r: Runtime) =>
       (await r.app.inject({ method: 'GET', url: '/readyz' })).json().shared_state.serving;
-    await vi.waitFor(async () => expect(await serving(a)).toBe('local'), { timeout: 5000 });
+    await waitFor(async () => expect(await serving(a)).toBe('local'));
     server = await startRedisServer(port); // no persistence: it comes back empty
     servers.push(server);
 
     // Both resync; one records the live config again, numbered after the revision they ran.
     const client = new Redis(server.url);
     try {
-      await vi.waitFor(
+      await waitFor(
         async () => {
           const versions = Object.keys(await client.hgetall(`${prefix}config:versions`));
           expect(versions.map(Number).some((v) => v > revision)).toBe(true);
@@ -177,9 +174,7 @@ describe.skipIf(!hasRedisServer)('Redis restarted empty under running replicas',
     } finally {
       client.disconnect();
     }
-    await vi.waitFor(() => expect(b.config.current.revision).toBe(a.config.current.revision), {
-      timeout: 5000,
-    });
+    await waitFor(() => expect(b.config.current.revision).toBe(a.config.current.revision));
     expect([modeOf(a), modeOf(b)]).toEqual(['quality', 'quality']);
     // The keys too: the revoked one stays revoked, the issued one works, on both and in Redis.
     for (const r of [a, b]) {
@@ -196,11 +191,8 @@ describe.skipIf(!hasRedisServer)('Redis restarted empty under running replicas',
 
     // And a change made through it reaches the others.
     expect((await patchRouter(c, { routingMode: 'cost' })).statusCode).toBe(200);
-    await vi.waitFor(
-      () => expect([modeOf(a), modeOf(b), modeOf(c)]).toEqual(['cost', 'cost', 'cost']),
-      {
-        timeout: 5000,
-      },
+    await waitFor(() =>
+      expect([modeOf(a), modeOf(b), modeOf(c)]).toEqual(['cost', 'cost', 'cost']),
     );
   }, 60_000);
 });

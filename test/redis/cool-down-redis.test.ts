@@ -1,10 +1,11 @@
 // Cool-downs shared through the real Redis: an upstream that answers one replica with 429 and
 // "retry after 30 s" is skipped by the other replica too, without a refused call of its own.
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { simDeployment, testConfigInput } from '../helpers/test-config.js';
 import { cleanupPrefix, redisAvailable, REDIS_URL, uniquePrefix } from './redis-helpers.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const available = await redisAvailable();
 const prefix = uniquePrefix('cool-down');
@@ -51,9 +52,7 @@ describe.skipIf(!available)('cool-downs on Redis', () => {
     expect(first.headers['x-router-attempts']).toBe('2');
     expect(first.headers['x-router-deployment']).toBe('paygo');
     // Replica two hears of it (pub/sub) and goes to paygo at once: one attempt, no refused call.
-    await vi.waitFor(async () => expect((await coolingOn(two!)).ptu).toBeGreaterThan(25), {
-      timeout: 3000,
-    });
+    await waitFor(async () => expect((await coolingOn(two!)).ptu).toBeGreaterThan(25));
     const second = await send(two!);
     expect(second.statusCode).toBe(200);
     expect(second.headers['x-router-deployment']).toBe('paygo');

@@ -5,6 +5,7 @@ import { createManualClock } from '../../src/core/clock.js';
 import { DeploymentBudgets, REFRESH_MS } from '../../src/policy/deployment-budget.js';
 import { RedisState } from '../../src/store/redis/redis-state.js';
 import { cleanupPrefix, redisAvailable, REDIS_URL, uniquePrefix } from './redis-helpers.js';
+import { WAIT_TIMEOUT_MS } from '../helpers/wait-for.js';
 
 const available = await redisAvailable();
 const prefix = uniquePrefix('deployment-budget');
@@ -24,7 +25,7 @@ describe.skipIf(!available)('deployment budgets on Redis', () => {
       states.push(state);
       return new DeploymentBudgets({ state, clock, deployments: () => [gpt] as never });
     });
-    await Promise.all(states.map((s) => s.waitUntilReady(2000)));
+    await Promise.all(states.map((s) => s.waitUntilReady(WAIT_TIMEOUT_MS)));
     await two!.refresh();
     // 1,000 awkward amounts from both replicas, summing to just over the budget.
     const writes: Promise<void>[] = [];

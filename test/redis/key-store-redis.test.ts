@@ -6,6 +6,7 @@ import { KeyStore } from '../../src/auth/key-store.js';
 import { createManualClock, systemClock } from '../../src/core/clock.js';
 import { RedisState } from '../../src/store/redis/redis-state.js';
 import { cleanupPrefix, redisAvailable, REDIS_URL, uniquePrefix } from './redis-helpers.js';
+import { WAIT_TIMEOUT_MS } from '../helpers/wait-for.js';
 
 const available = await redisAvailable();
 const prefix = uniquePrefix('keys');
@@ -21,7 +22,7 @@ describe.skipIf(!available)('KeyStore on Redis', () => {
     const replicas = await Promise.all(
       [0, 1].map(async () => {
         const state = new RedisState({ url: REDIS_URL, prefix, commandTimeoutMs: 1000 });
-        await state.waitUntilReady(2000);
+        await state.waitUntilReady(WAIT_TIMEOUT_MS);
         const keys = new KeyStore({ state, clock: systemClock, configKeys: () => [] });
         await keys.start();
         closers.push(async () => {
@@ -43,12 +44,12 @@ describe.skipIf(!available)('KeyStore on Redis', () => {
       }
     };
     const { key } = await a.issue({ id: 'shared', tenant: 'acme' });
-    await expect.poll(() => status(b, key), { timeout: 2000, interval: 10 }).toBe('acme');
+    await expect.poll(() => status(b, key), { interval: 10 }).toBe('acme');
     await b.revoke('shared');
-    await expect.poll(() => status(a, key), { timeout: 2000, interval: 10 }).toBe(401);
+    await expect.poll(() => status(a, key), { interval: 10 }).toBe(401);
     // A fresh replica starting later loads the state from Redis.
     const state = new RedisState({ url: REDIS_URL, prefix, commandTimeoutMs: 1000 });
-    await state.waitUntilReady(2000);
+    await state.waitUntilReady(WAIT_TIMEOUT_MS);
     const late = new KeyStore({ state, clock: systemClock, configKeys: () => [] });
     await late.start();
     closers.push(async () => {
@@ -56,7 +57,7 @@ describe.skipIf(!available)('KeyStore on Redis', () => {
       await state.close();
     });
     const { key: key2 } = await a.issue({ tenant: 'beta' });
-    await expect.poll(() => status(late, key2), { timeout: 2000, interval: 10 }).toBe('beta');
+    await expect.poll(() => status(late, key2), { interval: 10 }).toBe('beta');
     expect(status(late, key)).toBe(401);
   });
 
@@ -67,7 +68,7 @@ describe.skipIf(!available)('KeyStore on Redis', () => {
         prefix: `${prefix}race:`,
         commandTimeoutMs: 1000,
       });
-      await state.waitUntilReady(2000);
+      await state.waitUntilReady(WAIT_TIMEOUT_MS);
       const keys = new KeyStore({ state, clock: systemClock, configKeys: () => [] });
       await keys.start();
       closers.push(async () => {
@@ -111,7 +112,7 @@ describe.skipIf(!available)('KeyStore on Redis', () => {
         prefix: `${prefix}rot:`,
         commandTimeoutMs: 1000,
       });
-      await state.waitUntilReady(2000);
+      await state.waitUntilReady(WAIT_TIMEOUT_MS);
       const keys = new KeyStore({ state, clock, configKeys: () => [] });
       await keys.start();
       closers.push(async () => {
@@ -132,10 +133,10 @@ describe.skipIf(!available)('KeyStore on Redis', () => {
       }
     };
     const { key: oldKey } = await a.issue({ id: 'svc', tenant: 'acme' });
-    await expect.poll(() => status(b, oldKey), { timeout: 2000, interval: 10 }).toBe('svc');
+    await expect.poll(() => status(b, oldKey), { interval: 10 }).toBe('svc');
     const { key: newKey } = (await a.rotate('svc', 3600))!;
     // b learns of the rotation by pub/sub alone: nothing here asks it to reload.
-    await expect.poll(() => status(b, newKey), { timeout: 2000, interval: 10 }).toBe('svc');
+    await expect.poll(() => status(b, newKey), { interval: 10 }).toBe('svc');
     expect(status(b, oldKey)).toBe('svc');
     expect(b.list().find((k) => k.id === 'svc')?.oldSecretExpiresAt).toBe(
       '2026-08-21T13:00:00.000Z',

@@ -19,6 +19,7 @@ import {
   uniquePrefix,
   type RedisProxy,
 } from './redis-helpers.js';
+import { WAIT_TIMEOUT_MS } from '../helpers/wait-for.js';
 
 const available = await redisAvailable();
 /** This suite's loopback ports, for its proxies. */
@@ -35,7 +36,7 @@ afterAll(async () => {
 /** Another replica: a key store straight on Redis, where keys are issued and revoked. */
 async function adminReplica(prefix: string): Promise<KeyStore> {
   const state = new RedisState({ url: REDIS_URL, prefix, commandTimeoutMs: 1000 });
-  await state.waitUntilReady(2000);
+  await state.waitUntilReady(WAIT_TIMEOUT_MS);
   const keys = new KeyStore({ state, clock: systemClock, configKeys: () => [] });
   await keys.start();
   cleanups.push(async () => {
@@ -82,19 +83,19 @@ describe.skipIf(!available)('API keys after a Redis outage', () => {
     const router = await routerReplica(prefix, proxy);
     const { key: revokedKey } = await admin.issue({ id: 'leaked', tenant: 'acme' });
     const { key: rotatedKey } = await admin.issue({ id: 'rotated', tenant: 'acme' });
-    await expect.poll(() => modelsStatus(router, revokedKey), { timeout: 3000 }).toBe(200);
-    await expect.poll(() => modelsStatus(router, rotatedKey), { timeout: 3000 }).toBe(200);
+    await expect.poll(() => modelsStatus(router, revokedKey)).toBe(200);
+    await expect.poll(() => modelsStatus(router, rotatedKey)).toBe(200);
 
     await proxy.cut();
-    await expect.poll(() => serving(router), { timeout: 5000, interval: 20 }).toBe('local');
+    await expect.poll(() => serving(router), { interval: 20 }).toBe('local');
     await admin.revoke('leaked');
     const { key: newSecret } = (await admin.rotate('rotated', 0))!;
     const { key: issuedMeanwhile } = await admin.issue({ id: 'fresh', tenant: 'acme' });
     await proxy.resume();
-    await expect.poll(() => serving(router), { timeout: 5000, interval: 20 }).toBe('redis');
+    await expect.poll(() => serving(router), { interval: 20 }).toBe('redis');
 
-    await expect.poll(() => modelsStatus(router, revokedKey), { timeout: 3000 }).toBe(401);
-    await expect.poll(() => modelsStatus(router, rotatedKey), { timeout: 3000 }).toBe(401);
+    await expect.poll(() => modelsStatus(router, revokedKey)).toBe(401);
+    await expect.poll(() => modelsStatus(router, rotatedKey)).toBe(401);
     expect(await modelsStatus(router, newSecret)).toBe(200);
     expect(await modelsStatus(router, issuedMeanwhile)).toBe(200);
   }, 30_000);
@@ -121,8 +122,8 @@ describe.skipIf(!available)('API keys after a Redis outage', () => {
     // Keys issued through the admin API live in Redis: unknown here until it answers.
     expect(await modelsStatus(router, key)).toBe(401);
     await proxy.resume();
-    await expect.poll(() => serving(router), { timeout: 5000, interval: 20 }).toBe('redis');
-    await expect.poll(() => modelsStatus(router, key), { timeout: 3000 }).toBe(200);
+    await expect.poll(() => serving(router), { interval: 20 }).toBe('redis');
+    await expect.poll(() => modelsStatus(router, key)).toBe(200);
   }, 30_000);
 
   it('a replica without Redis, from its start or since, shuts down without waiting for it', async () => {
@@ -132,7 +133,7 @@ describe.skipIf(!available)('API keys after a Redis outage', () => {
     cleanups.push(() => proxy.cut());
     const wasUp = await routerReplica(prefix, proxy);
     await proxy.cut();
-    await expect.poll(() => serving(wasUp), { timeout: 5000, interval: 20 }).toBe('local');
+    await expect.poll(() => serving(wasUp), { interval: 20 }).toBe('local');
     const neverUp = await routerReplica(prefix, proxy);
     // Until 2026-12-04 a replica that started without Redis never finished close() (SIGTERM
     // hung until the orchestrator killed it, its request log not flushed): the UNSUBSCRIBE of

@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import { hashApiKey } from '../../src/auth/api-key.js';
 import { listenServerInRange } from '../helpers/listen-in-range.js';
 import { testConfigInput } from '../helpers/test-config.js';
+import { WAIT_TIMEOUT_MS } from '../helpers/wait-for.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -87,7 +88,7 @@ export async function startRedisServer(port: number): Promise<OwnRedis> {
     { stdio: 'ignore' },
   );
   const url = `redis://127.0.0.1:${port}`;
-  const deadline = Date.now() + 5000;
+  const deadline = Date.now() + WAIT_TIMEOUT_MS;
   for (;;) {
     const client = new Redis(url, {
       lazyConnect: true,
@@ -130,6 +131,14 @@ export interface RedisProxy {
   cut(): Promise<void>;
   /** Accepts connections again after a cut: Redis is back. */
   resume(): Promise<void>;
+  /**
+   * Holds back the first command a client sends through the proxy that `matches` (its raw RESP
+   * bytes) and everything that client sends after it, until `release`: a replica stopped at a
+   * chosen step, so a test orders two replicas' steps without sleeping. Resolves once one is held.
+   */
+  holdWhen(matches: (command: string) => boolean): Promise<void>;
+  /** Sends on what `holdWhen` held back. */
+  release(): void;
 }
 
 /**
@@ -144,6 +153,9 @@ export async function startRedisProxy(
 ): Promise<RedisProxy> {
   const upstreamUrl = new URL(target);
   const sockets = new Set<Socket>();
+  /** What each held client sent since it was held. */
+  const held = new Map<Socket, { upstream: Socket; chunks: Buffer[] }>();
+  let trigger: { matches: (command: string) => boolean; fire: () => void } | undefined;
   const track = (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -153,7 +165,16 @@ export async function startRedisProxy(
     const upstream = connect(Number(upstreamUrl.port || 6379), upstreamUrl.hostname);
     track(client);
     track(upstream);
-    client.pipe(upstream);
+    client.on('data', (chunk: Buffer) => {
+      if (trigger && !held.has(client) && trigger.matches(chunk.toString('latin1'))) {
+        held.set(client, { upstream, chunks: [] });
+        trigger.fire();
+        trigger = undefined;
+      }
+      const holding = held.get(client);
+      if (holding) holding.chunks.push(chunk);
+      else upstream.write(chunk);
+    });
     upstream.pipe(client);
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
@@ -168,5 +189,12 @@ export async function startRedisProxy(
       await closed;
     },
     resume: async () => void (await listenServerInRange(server, port, port)),
+    holdWhen: (matches) => new Promise<void>((fire) => (trigger = { matches, fire })),
+    release: () => {
+      for (const [client, { upstream, chunks }] of held) {
+        held.delete(client);
+        for (const chunk of chunks) upstream.write(chunk);
+      }
+    },
   };
 }

@@ -5,7 +5,7 @@
 // old, until some later change happened to reach it (multi-replica audit, high). Real Redis: the
 // subscriber connections of this test's two replicas are killed by name (`CLIENT KILL`).
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import {
@@ -15,6 +15,7 @@ import {
   REDIS_URL,
   uniquePrefix,
 } from './redis-helpers.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const available = await redisAvailable();
 const prefix = uniquePrefix('resubscribe');
@@ -64,11 +65,8 @@ describe.skipIf(!available)('a subscription connection that drops (real Redis)',
       const issued = await call(a, 'POST', '/admin/v1/keys', ADMIN, { tenant: `t${round}` });
       const key = issued.json().key as string;
       const id = issued.json().record.id as string;
-      await vi.waitFor(
-        async () => expect((await call(b, 'GET', '/v1/models', key)).statusCode).toBe(200),
-        {
-          timeout: 3000,
-        },
+      await waitFor(async () =>
+        expect((await call(b, 'GET', '/v1/models', key)).statusCode).toBe(200),
       );
       expect(await killSubscribers()).toBe(2);
       // While the subscribers reconnect: a revocation and a config change through A.
@@ -77,12 +75,12 @@ describe.skipIf(!available)('a subscription connection that drops (real Redis)',
         routingMode: round % 2 ? 'balanced' : 'cost',
       });
       expect(changed.statusCode).toBe(200);
-      await vi.waitFor(
+      await waitFor(
         async () => {
           expect((await call(b, 'GET', '/v1/models', key)).statusCode).toBe(401);
           expect(b.config.current.revision).toBe(changed.json().config_revision);
         },
-        { timeout: 5000, interval: 50 },
+        { interval: 50 },
       );
     }
   }, 60_000);

@@ -2,7 +2,7 @@
 // deployment's TPM with the router's estimate of the text's tokens before the call. The
 // upstream's reported usage then corrects the charge, as a chat attempt's is corrected when its
 // request settles: in process (state.kind memory) and in Redis (state.kind redis) alike.
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { ConfigHolder, compileConfig } from '../../src/config/runtime-config.js';
 import { createManualClock } from '../../src/core/clock.js';
@@ -17,6 +17,7 @@ import { buildTestApp } from '../helpers/build-test-app.js';
 import { fakeAdapter } from '../helpers/fake-adapter.js';
 import { simEmbeddingDeployment, testConfigInput } from '../helpers/test-config.js';
 import { cleanupPrefix, redisAvailable, REDIS_URL, uniquePrefix } from './redis-helpers.js';
+import { WAIT_TIMEOUT_MS, waitFor } from '../helpers/wait-for.js';
 
 const available = await redisAvailable();
 
@@ -83,7 +84,7 @@ describe('semantic-cache lookups settle the embedding deployment TPM with report
   it('in memory', async () => {
     const state = new MemoryState(createManualClock());
     const { reported, remaining } = await lookupOnce(state);
-    await vi.waitFor(async () => expect(await remaining()).toBe(TPM - reported));
+    await waitFor(async () => expect(await remaining()).toBe(TPM - reported));
   });
 
   describe.skipIf(!available)('in Redis', () => {
@@ -95,9 +96,9 @@ describe('semantic-cache lookups settle the embedding deployment TPM with report
     });
 
     it('the shared bucket holds the reported tokens, not the estimate', async () => {
-      await state.waitUntilReady(2000);
+      await state.waitUntilReady(WAIT_TIMEOUT_MS);
       const { reported, remaining } = await lookupOnce(state);
-      await vi.waitFor(async () => expect(await remaining()).toBe(TPM - reported));
+      await waitFor(async () => expect(await remaining()).toBe(TPM - reported));
     });
   });
 });

@@ -5,7 +5,7 @@
 // deployment remembered on one replica is followed on another. A Redis that goes away fails no
 // request, and the replicas learn from each other again once it is back.
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../src/auth/api-key.js';
 import { parseConfig } from '../../src/config/load-config.js';
 import { decodeEntry } from '../../src/gateway/shared-semantic-index.js';
@@ -20,6 +20,7 @@ import {
   uniquePrefix,
   type OwnRedis,
 } from './redis-helpers.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const available = await redisAvailable();
 
@@ -76,7 +77,7 @@ describe.skipIf(!available)('semantic index and session affinity shared on Redis
     expect(first.statusCode).toBe(200);
     expect(first.headers['x-router-cache']).toBe('miss');
     // B learns A's vector from the stream: wait for it, then ask B the paraphrase.
-    await vi.waitFor(() => expect(b.gateway.semanticEntries()).toBe(1), { timeout: 5000 });
+    await waitFor(() => expect(b.gateway.semanticEntries()).toBe(1));
     const second = await ask(b, PARAPHRASE);
     expect(second.headers['x-router-cache']).toBe('semantic');
     expect(Number(second.headers['x-router-cache-similarity'])).toBeGreaterThan(0.95);
@@ -86,7 +87,7 @@ describe.skipIf(!available)('semantic index and session affinity shared on Redis
     const other = await ask(b, PARAPHRASE, GLOBEX);
     expect(other.statusCode).toBe(200);
     expect(other.headers['x-router-cache']).toBe('miss');
-    await vi.waitFor(() => expect(a.gateway.semanticEntries()).toBe(2), { timeout: 5000 });
+    await waitFor(() => expect(a.gateway.semanticEntries()).toBe(2));
 
     // In Redis: one capped stream, each entry scoped (partition, answer key), its vector as raw
     // float32 (1,536 × 4 bytes), the stream living no longer than the answers' TTL.
@@ -112,7 +113,7 @@ describe.skipIf(!available)('semantic index and session affinity shared on Redis
 
     // A replica started now loads both entries before it serves, and answers the paraphrase from A.
     const c = await replica();
-    await vi.waitFor(() => expect(c.gateway.semanticEntries()).toBe(2), { timeout: 5000 });
+    await waitFor(() => expect(c.gateway.semanticEntries()).toBe(2));
     const third = await ask(c, PARAPHRASE);
     expect(third.headers['x-router-cache']).toBe('semantic');
     expect(third.json().choices[0].message.content).toBe(first.json().choices[0].message.content);
@@ -131,9 +132,8 @@ describe.skipIf(!available)('semantic index and session affinity shared on Redis
       const [a, b] = [await replicaOf(), await replicaOf()];
       expect((await ask(a, TRIP)).headers['x-router-cache']).toBe('miss');
       expect((await ask(b, TRIP, GLOBEX)).headers['x-router-cache']).toBe('miss');
-      await vi.waitFor(
-        () => expect([a.gateway.semanticEntries(), b.gateway.semanticEntries()]).toEqual([2, 2]),
-        { timeout: 5000 },
+      await waitFor(() =>
+        expect([a.gateway.semanticEntries(), b.gateway.semanticEntries()]).toEqual([2, 2]),
       );
       const cleared = await a.app.inject({
         method: 'DELETE',
@@ -143,7 +143,7 @@ describe.skipIf(!available)('semantic index and session affinity shared on Redis
       expect(cleared.statusCode).toBe(200);
       expect(cleared.json()).toEqual({ object: 'cache.cleared', deleted: 2 });
       expect(a.gateway.semanticEntries()).toBe(0);
-      await vi.waitFor(() => expect(b.gateway.semanticEntries()).toBe(0), { timeout: 5000 });
+      await waitFor(() => expect(b.gateway.semanticEntries()).toBe(0));
       // In Redis: the stream holds the clear mark only, no vector, and still expires.
       const key = `${own}semantic:index`;
       const entries = await client.xrangeBuffer(key, '-', '+');
@@ -157,9 +157,8 @@ describe.skipIf(!available)('semantic index and session affinity shared on Redis
       expect(c.gateway.semanticEntries()).toBe(0);
       expect((await ask(c, PARAPHRASE)).headers['x-router-cache']).toBe('miss');
       // The stream goes on after the mark: C's new entry reaches A and B.
-      await vi.waitFor(
-        () => expect([a.gateway.semanticEntries(), b.gateway.semanticEntries()]).toEqual([1, 1]),
-        { timeout: 5000 },
+      await waitFor(() =>
+        expect([a.gateway.semanticEntries(), b.gateway.semanticEntries()]).toEqual([1, 1]),
       );
       expect((await ask(b, TRIP)).headers['x-router-cache']).toBe('semantic');
     } finally {
@@ -192,9 +191,7 @@ describe.skipIf(!available)('semantic index and session affinity shared on Redis
     expect(
       first.json().model_selection_details.model_router_details.session_affinity.decision,
     ).toBe('new_session');
-    await vi.waitFor(() => expect(b.affinity.lookup(`acme:${mode}:sess-shared`)).toBe(served), {
-      timeout: 5000,
-    });
+    await waitFor(() => expect(b.affinity.lookup(`acme:${mode}:sess-shared`)).toBe(served));
     const second = await turn(b, 'And who scored in the final?');
     expect(second.headers['x-router-deployment']).toBe(served);
     expect(
@@ -226,7 +223,7 @@ describe.skipIf(!hasRedisServer)('shared semantic index when Redis goes away', (
       () => b.close(),
     );
     await ask(a, TRIP);
-    await vi.waitFor(() => expect(b.gateway.semanticEntries()).toBe(1), { timeout: 5000 });
+    await waitFor(() => expect(b.gateway.semanticEntries()).toBe(1));
 
     await server.stop();
     // Down: the answer cache misses and the index learns nothing, but the request is answered.
@@ -237,7 +234,7 @@ describe.skipIf(!hasRedisServer)('shared semantic index when Redis goes away', (
     server = await startRedisServer(port);
     // Back (an empty Redis): a new answer kept on A reaches B's index again.
     let asked = 0;
-    await vi.waitFor(
+    await waitFor(
       async () => {
         const res = await ask(a, `Name three rivers in Portugal, please (${++asked}).`);
         expect(res.statusCode).toBe(200);

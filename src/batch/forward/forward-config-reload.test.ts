@@ -21,6 +21,7 @@ import { createMemoryBatchStore } from '../../store/memory/memory-batch-store.js
 import type { BatchStore } from '../../store/batch-store.js';
 import type { RequestRecord } from '../../store/request-record.js';
 import { batchObject, readDoc } from '../batch-object.js';
+import { waitFor } from '../../../test/helpers/wait-for.js';
 
 type Change = 'no batchApi' | 'removed';
 
@@ -96,11 +97,13 @@ describe('BatchForwarder, when the config changes under an upstream batch', () =
     reload(holder, 'removed');
     const b = runnerWith(store, up.api, [], live, undefined, undefined, holder);
     b.start();
-    // Several poll intervals: the lines neither run live nor end.
+    // The lines wait at the upstream; several poll intervals on, they neither run live nor end.
+    const waiting = [{ deployment: 'gpt', state: 'upstream', lines: 2 }];
+    await waitFor(() => expect(b.forwarder.waiting()).toEqual(waiting));
     await new Promise((r) => setTimeout(r, 400));
     expect(live).toEqual([]);
     expect((await store.findBatch('batch_1'))!.status).toBe('in_progress');
-    expect(b.forwarder.waiting()).toEqual([{ deployment: 'gpt', state: 'upstream', lines: 2 }]);
+    expect(b.forwarder.waiting()).toEqual(waiting);
     // The deployment is back, without `batchApi` but at the same account: it is read there.
     reload(holder, 'no batchApi');
     up.finish();

@@ -13,6 +13,7 @@ import type { BatchStore, StoredBatch } from '../../store/batch-store.js';
 import { createMemoryBatchStore } from '../../store/memory/memory-batch-store.js';
 import { messageBatchCounts, processingStatus } from './message-batch-object.js';
 import { messageBatchView } from './message-batches-routes.js';
+import { WAIT_TIMEOUT_MS } from '../../../test/helpers/wait-for.js';
 
 const OWNER = 'acme';
 const ID = 'msgbatch_1';
@@ -103,7 +104,7 @@ function startRunner(store: BatchStore, clock: Clock, gate: Promise<void>): Batc
 
 /** Waits (in real time, bounded) until the stored batch has ended. */
 async function ended(store: BatchStore): Promise<StoredBatch> {
-  const until = Date.now() + 5_000;
+  const until = Date.now() + WAIT_TIMEOUT_MS;
   for (;;) {
     const b = (await store.findBatch(ID))!;
     if (processingStatus(b) === 'ended') return b;
@@ -131,7 +132,7 @@ async function runUntilStopped(stop: 'cancel' | 'expire') {
   let release!: () => void;
   const gate = new Promise<void>((res) => (release = res));
   const runner = startRunner(store, clock, gate);
-  const until = Date.now() + 5_000;
+  const until = Date.now() + WAIT_TIMEOUT_MS;
   const current = async () => (await store.findBatch(ID))!;
   while (readCounts(await current()).completed + readCounts(await current()).failed < 2) {
     if (Date.now() > until) throw new Error('r0 and r1 never finished');

@@ -6,13 +6,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { hashApiKey } from '../../auth/api-key.js';
 import type { ConfigInput } from '../../config/schema.js';
 import { parseConfig } from '../../config/load-config.js';
 import { createRuntime, type Runtime } from '../../runtime.js';
 import { simDeployment, testConfigInput } from '../../../test/helpers/test-config.js';
+import { waitFor } from '../../../test/helpers/wait-for.js';
 
 const NARROWED = 'mr-rt-narrowed-0123456789abcdef';
 const KEPT = 'mr-rt-kept-0123456789abcdef';
@@ -59,7 +60,7 @@ async function session(key: string) {
   ws.on('message', (data) => events.push(JSON.parse(String(data)) as Record<string, unknown>));
   const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-  await vi.waitFor(() => expect(events.map((e) => e.type)).toContain('session.created'));
+  await waitFor(() => expect(events.map((e) => e.type)).toContain('session.created'));
   return { ws, events, closed };
 }
 
@@ -74,7 +75,7 @@ describe('a realtime session whose key is narrowed by a reload', () => {
     const kept = await session(KEPT);
     writeFileSync(file, JSON.stringify(configWith(['big'])));
     // Reloaded once the key's model list no longer holds the realtime model.
-    await vi.waitFor(
+    await waitFor(
       async () => {
         const res = await rt.app.inject({
           method: 'GET',
@@ -97,7 +98,7 @@ describe('a realtime session whose key is narrowed by a reload', () => {
     expect(narrowed.events.map((e) => e.type)).not.toContain('conversation.item.added');
 
     kept.ws.send(item);
-    await vi.waitFor(() =>
+    await waitFor(() =>
       expect(kept.events.map((e) => e.type)).toContain('conversation.item.added'),
     );
     expect(kept.ws.readyState).toBe(WebSocket.OPEN);

@@ -12,6 +12,7 @@ import { DEFAULT_BREAKER } from '../../gateway/circuit-breaker.js';
 import { createRuntime, type Runtime } from '../../runtime.js';
 import type { RequestRecord } from '../../store/request-record.js';
 import { simDeployment, testConfig, testConfigInput } from '../../../test/helpers/test-config.js';
+import { waitFor } from '../../../test/helpers/wait-for.js';
 
 const LIMIT = 64 * 1024;
 type Event = Record<string, unknown> & { type: string };
@@ -88,7 +89,7 @@ async function open(requestId?: string) {
     ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })),
   );
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-  await vi.waitFor(() => expect(events[0]?.type).toBe('session.created'));
+  await waitFor(() => expect(events[0]?.type).toBe('session.created'));
   return { ws, events, closed, conn: upstreamConns.at(-1)! };
 }
 
@@ -96,7 +97,7 @@ describe('an upstream realtime message past server.bodyLimitBytes', () => {
   it('passes one of exactly the limit; one byte more ends the session (1011), not relayed', async () => {
     const c = await open();
     c.ws.send('{"type":"fit"}');
-    await vi.waitFor(() => expect(c.events).toHaveLength(2));
+    await waitFor(() => expect(c.events).toHaveLength(2));
     expect(c.events[1]).toMatchObject({ type: 'response.output_audio.delta', bytes: LIMIT });
 
     c.ws.send('{"type":"big"}');
@@ -117,8 +118,8 @@ describe('an upstream realtime message past server.bodyLimitBytes', () => {
       },
     });
     // The router refused the upstream's message as a receiver does (1009 "message too big").
-    await vi.waitFor(() => expect(c.conn.closed).toBe(1009));
-    await vi.waitFor(() =>
+    await waitFor(() => expect(c.conn.closed).toBe(1009));
+    await waitFor(() =>
       expect(sessions.map((s) => [s.deployment, s.status, s.errorCode])).toEqual([
         ['rt-big', 502, 'upstream_message_too_large'],
       ]),
@@ -148,8 +149,8 @@ describe('a client realtime message past server.bodyLimitBytes', () => {
     expect(await c.closed).toMatchObject({ code: 1009 });
     // Nothing was relayed, and nothing came after the session's first event.
     expect(c.events.map((e) => e.type)).toEqual(['session.created']);
-    await vi.waitFor(() => expect(c.conn.closed).toBe(1000));
-    await vi.waitFor(() =>
+    await waitFor(() => expect(c.conn.closed).toBe(1000));
+    await waitFor(() =>
       expect(
         sessions
           .filter((s) => s.requestId === 'req_rt_client_big')

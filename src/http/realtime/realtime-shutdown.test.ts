@@ -11,6 +11,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { createRuntime } from '../../runtime.js';
 import type { RequestRecord } from '../../store/request-record.js';
 import { simDeployment, testConfig, testConfigInput } from '../../../test/helpers/test-config.js';
+import { waitFor } from '../../../test/helpers/wait-for.js';
 
 type Event = Record<string, unknown> & { type: string };
 
@@ -93,7 +94,7 @@ describe('realtime sessions on shutdown', () => {
     );
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     ws.send(JSON.stringify({ type: 'response.create', event_id: 'ev_c1' }));
-    await vi.waitFor(() => expect(events.at(-1)?.type).toBe('response.created'));
+    await waitFor(() => expect(events.at(-1)?.type).toBe('response.created'));
 
     await rt.close();
 
@@ -115,7 +116,7 @@ describe('realtime sessions on shutdown', () => {
         event_id: null,
       },
     });
-    await vi.waitFor(() =>
+    await waitFor(() =>
       expect(upstreamConns[0]?.closed).toEqual({
         code: 1001,
         reason: 'the router is shutting down',
@@ -146,7 +147,7 @@ describe('realtime sessions on shutdown', () => {
     });
     ws.on('error', () => {});
     // The router is opening the upstream session: its upgrade has reached the silent upstream.
-    await vi.waitFor(() => expect(held).toHaveLength(1));
+    await waitFor(() => expect(held).toHaveLength(1));
 
     await rt.close();
 
@@ -161,7 +162,7 @@ describe('realtime sessions on shutdown', () => {
       },
     });
     // The router gave up its upstream handshake.
-    await vi.waitFor(() => expect(held[0]?.ended).toBe(true));
+    await waitFor(() => expect(held[0]?.ended).toBe(true));
     const realtime = records.filter((r) => r.endpoint.startsWith('realtime'));
     expect(realtime.map((r) => [r.endpoint, r.deployment, r.status, r.errorCode])).toEqual([
       ['realtime', 'rt-up', 503, 'router_shutting_down'],

@@ -10,6 +10,7 @@ import { hashApiKey } from '../../auth/api-key.js';
 import { parseConfig } from '../../config/load-config.js';
 import { createRuntime, type Runtime } from '../../runtime.js';
 import { simEmbeddingDeployment, testConfigInput } from '../../../test/helpers/test-config.js';
+import { waitFor } from '../../../test/helpers/wait-for.js';
 
 // Unset, so each runtime makes a one-off admin key.
 const ADMIN_ENV = 'MR_USAGE_TEST_ADMIN_KEY_UNSET';
@@ -173,11 +174,11 @@ describe('attribution and GET /admin/v1/usage', () => {
     // values refused (no group is made of a bad tag or user). A refusal is recorded once its
     // answer has gone out (record-refusals.ts, onResponse), which may be just after the client
     // has it: wait (bounded) for the fourth.
-    let after = (await usage('since=1h&by=endpoint')).json() as Summary;
-    for (let i = 0; i < 100 && after.requests - before.requests < 4; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      after = (await usage('since=1h&by=endpoint')).json() as Summary;
-    }
+    const after = await waitFor(async () => {
+      const now = (await usage('since=1h&by=endpoint')).json() as Summary;
+      expect(now.requests - before.requests).toBeGreaterThanOrEqual(4);
+      return now;
+    });
     expect(after.requests - before.requests).toBe(4);
     expect(after.invalidRequests - before.invalidRequests).toBe(4);
     expect(after.errorRate * after.requests).toBeCloseTo(before.errorRate * before.requests, 6);

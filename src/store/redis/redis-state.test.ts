@@ -10,6 +10,7 @@ import {
 } from '../../../test/redis/redis-helpers.js';
 import { RedisState } from './redis-state.js';
 import type { SharedState } from '../shared-state.js';
+import { WAIT_TIMEOUT_MS } from '../../../test/helpers/wait-for.js';
 
 const available = await redisAvailable();
 const prefix = uniquePrefix('redis-state');
@@ -20,7 +21,7 @@ describe.skipIf(!available)('RedisState (real Redis)', () => {
   beforeAll(async () => {
     a = new RedisState({ url: REDIS_URL, prefix, commandTimeoutMs: 500 });
     b = new RedisState({ url: REDIS_URL, prefix, commandTimeoutMs: 500 });
-    await Promise.all([a.waitUntilReady(2000), b.waitUntilReady(2000)]);
+    await Promise.all([a.waitUntilReady(WAIT_TIMEOUT_MS), b.waitUntilReady(WAIT_TIMEOUT_MS)]);
   });
   afterAll(async () => {
     await a?.close();
@@ -194,7 +195,7 @@ describe.skipIf(!available)('RedisState (real Redis)', () => {
     }
     // A holder that never releases (it died): the lock lapses after its ttl.
     expect(await a.tryLock('lapse', 'x', 30)).toBe(true);
-    await expect.poll(() => b.tryLock('lapse', 'y', 60_000), { timeout: 2000 }).toBe(true);
+    await expect.poll(() => b.tryLock('lapse', 'y', 60_000)).toBe(true);
   });
 
   it('counters are integer-exact under concurrent increments from two clients', async () => {
@@ -220,7 +221,7 @@ describe.skipIf(!available)('RedisState (real Redis)', () => {
     expect(await b.hashDelete('h', 'f1')).toBe(true);
     expect(await b.hashDelete('h', 'f1')).toBe(false);
     await a.publish('cfg', 'hello');
-    await expect.poll(() => got, { timeout: 2000 }).toEqual(['hello']);
+    await expect.poll(() => got).toEqual(['hello']);
     await off();
   });
 });
