@@ -22,6 +22,11 @@ export interface ApiKeyRecord extends ApiKeyConfig {
   createdBy?: string;
   /** When its current secret was issued by a rotation. */
   rotatedAt?: string;
+  /**
+   * How many times its secret was rotated: of two records of a key, the one with more is the
+   * newer, so a replica writing back what it knew never puts an older secret over a rotation.
+   */
+  rotations?: number;
 }
 
 /** What an admin may set when issuing a key; the key itself is generated. */
@@ -39,7 +44,7 @@ export type IssueKeyInput = Omit<
  * A record as shown by list APIs: everything but hashes; a key in its grace period says when the
  * last of its earlier secrets stops working.
  */
-export type ApiKeyView = Omit<ApiKeyRecord, 'hash' | 'previousHashes'> & {
+export type ApiKeyView = Omit<ApiKeyRecord, 'hash' | 'previousHashes' | 'rotations'> & {
   revoked?: boolean;
   oldSecretExpiresAt?: string;
 };
@@ -58,6 +63,8 @@ interface OldSecret {
 const KEYS_HASH = 'auth:keys';
 const REVOKED_HASH = 'auth:revoked';
 const CHANNEL = 'auth:keys:changed';
+/** Held while a replica rotates or revokes a key, or writes back what the store lost. */
+const KEYS_LOCK = 'auth:keys:lock';
 export const ENV_ADMIN_KEY_ID = 'admin-env';
 
 /** What a key id may be: letters, digits, _ . - (at most 64). */
@@ -82,7 +89,8 @@ export class KeyStore {
   /** Compiled `allowedIps` of the keys that have one, by record. */
   private allowlists = new WeakMap<ApiKeyRecord, BlockList>();
   private unsubscribe: (() => Promise<void>) | undefined;
-  private refreshing: Promise<void> = Promise.resolve();
+  /** This replica's reloads and changes, one at a time. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: KeyStoreOptions) {
     this.rebuild();
@@ -104,28 +112,51 @@ export class KeyStore {
   }
 
   /**
-   * Reload runtime keys and revocations from the shared state. A store that holds neither while
-   * this replica knows some lost its data (Redis restarted without persistence, or flushed: the
-   * API never empties the revocations), so they are written back rather than forgotten: a key
-   * revoked through the API (a leaked config key among them) would otherwise work again.
+   * Reload runtime keys and revocations from the shared state. A store that lacks a revocation, a
+   * key or a rotation this replica knows lost its data (Redis restarted without persistence,
+   * flushed, failed over to a replica behind: the API never deletes a revocation, deletes a key
+   * only when it revokes it, and counts rotations up), so what it lacks is written back rather
+   * than forgotten: a key revoked through the API (a leaked config key among them) would
+   * otherwise work again, and a rotated key's old secret come back.
    */
   refresh(): Promise<void> {
-    // One at a time: a reload must not replace what a write-back is still writing from.
-    const run = this.refreshing.then(() => this.load());
-    this.refreshing = run.catch(() => {});
+    return this.serially(async () => {
+      const stored = await this.read();
+      if (this.knowsMore(stored)) await this.locked(() => this.sync());
+      else this.adopt(stored);
+    });
+  }
+
+  /** One at a time here: a reload must not replace what a change or write-back is writing. */
+  private serially<T>(step: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(step);
+    this.queue = run.catch(() => {});
     return run;
   }
 
-  private async load(): Promise<void> {
+  /**
+   * One replica at a time: rotations, revocations and write-backs, each judged on the store as it
+   * is then, so a write-back never lands between another replica's read and write.
+   */
+  private locked<T>(step: () => Promise<T>): Promise<T> {
+    return whileLocked(
+      this.options.state,
+      KEYS_LOCK,
+      {
+        ttlMs: 10_000,
+        pollMs: 10,
+        waitMs: 15_000,
+        busy: () => new Error('Another replica has held the API key lock too long; try again.'),
+      },
+      step,
+    );
+  }
+
+  private async read(): Promise<StoredKeys> {
     const [keys, revoked] = await Promise.all([
       this.options.state.hashGetAll(KEYS_HASH),
       this.options.state.hashGetAll(REVOKED_HASH),
     ]);
-    const storeEmpty = Object.keys(keys).length === 0 && Object.keys(revoked).length === 0;
-    if (storeEmpty && (this.runtime.size > 0 || this.revoked.size > 0)) {
-      await this.writeBack();
-      return;
-    }
     const runtime = new Map<string, ApiKeyRecord>();
     for (const [id, json] of Object.entries(keys)) {
       try {
@@ -134,8 +165,59 @@ export class KeyStore {
         // A corrupt entry is skipped, never fatal.
       }
     }
-    this.runtime = runtime;
-    this.revoked = new Map(Object.entries(revoked));
+    return { keys: runtime, revoked: new Map(Object.entries(revoked)) };
+  }
+
+  /** Whether this replica knows a revocation, a key or a rotation that `stored` lacks. */
+  private knowsMore(stored: StoredKeys): boolean {
+    for (const id of this.revoked.keys()) if (!stored.revoked.has(id)) return true;
+    for (const [id, rec] of this.runtime) {
+      if (stored.revoked.has(id)) continue;
+      const there = stored.keys.get(id);
+      if (!there || newerRecord(rec, there)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Under the key lock: reads the store, writes back what it lost that this replica knows
+   * (revocations first: a replica reading meanwhile refuses a key a moment, never lets one in),
+   * never a key revoked there nor a record older than the one there, and runs what results.
+   */
+  private async sync(): Promise<void> {
+    const stored = await this.read();
+    let revocations = 0;
+    let keys = 0;
+    for (const [id, at] of this.revoked) {
+      if (stored.revoked.has(id)) continue;
+      await this.options.state.hashSet(REVOKED_HASH, id, at);
+      stored.revoked.set(id, at);
+      revocations++;
+    }
+    for (const [id, rec] of this.runtime) {
+      const there = stored.keys.get(id);
+      if (stored.revoked.has(id) || (there && !newerRecord(rec, there))) continue;
+      await this.options.state.hashSet(KEYS_HASH, id, JSON.stringify(rec));
+      stored.keys.set(id, rec);
+      keys++;
+    }
+    // A record written back by an earlier build over a revocation made meanwhile: revoked wins.
+    for (const id of stored.keys.keys())
+      if (stored.revoked.has(id)) {
+        await this.options.state.hashDelete(KEYS_HASH, id);
+        stored.keys.delete(id);
+      }
+    this.adopt(stored);
+    if (revocations + keys === 0) return;
+    this.options.warn?.(
+      `auth: the shared store (Redis) lacked ${keys} API keys (or their newest secrets) and ${revocations} revocations made through the admin API that this replica knew (it lost its data: restarted without persistence, flushed, or failed over): wrote them back`,
+    );
+    await this.announce();
+  }
+
+  private adopt(stored: StoredKeys): void {
+    this.runtime = stored.keys;
+    this.revoked = stored.revoked;
     this.rebuild();
   }
 
@@ -302,7 +384,14 @@ export class KeyStore {
         'graceSeconds',
       );
     // Rotate what the shared state holds now, not a view a moment old (another replica's change).
-    await this.refresh();
+    return this.serially(() => this.locked(() => this.rotateNow(id, graceSeconds)));
+  }
+
+  private async rotateNow(
+    id: string,
+    graceSeconds: number,
+  ): Promise<{ key: string; record: ApiKeyView } | undefined> {
+    await this.sync();
     const current = this.runtime.get(id);
     if (!current) {
       if (!this.revoked.has(id) && this.options.configKeys().some((k) => k.id === id))
@@ -326,6 +415,7 @@ export class KeyStore {
       ...rest,
       hash: hashApiKey(key),
       rotatedAt: new Date(now).toISOString(),
+      rotations: (current.rotations ?? 0) + 1,
       ...(previousHashes.length ? { previousHashes } : {}),
     };
     await this.options.state.hashSet(KEYS_HASH, id, JSON.stringify(record));
@@ -354,6 +444,11 @@ export class KeyStore {
   async revoke(id: string): Promise<boolean> {
     if (id === ENV_ADMIN_KEY_ID)
       throw invalidRequest('The bootstrap admin key is revoked by removing its env var.', 'id');
+    return this.serially(() => this.locked(() => this.revokeNow(id)));
+  }
+
+  private async revokeNow(id: string): Promise<boolean> {
+    await this.sync();
     const known = this.runtime.has(id) || this.isConfigKey(id);
     if (!known) return false;
     await this.options.state.hashSet(
@@ -369,27 +464,29 @@ export class KeyStore {
     return true;
   }
 
-  /** Writes the runtime keys and revocations held here to a shared store that lost them. */
-  private async writeBack(): Promise<void> {
-    const runtime = [...this.runtime];
-    const revoked = [...this.revoked];
-    // Revocations first: a replica reading meanwhile refuses a key a moment, never lets one in.
-    for (const [id, at] of revoked) await this.options.state.hashSet(REVOKED_HASH, id, at);
-    for (const [id, rec] of runtime)
-      await this.options.state.hashSet(KEYS_HASH, id, JSON.stringify(rec));
-    this.options.warn?.(
-      `auth: the shared store (Redis) held no API keys or revocations (it lost its data: restarted without persistence, or flushed): wrote back the ${runtime.length} keys issued and ${revoked.length} revocations made through the admin API that this replica knew`,
-    );
-    await this.announce();
-  }
-
   private async announce(): Promise<void> {
     await this.options.state.publish(CHANNEL, String(this.options.clock.now()));
   }
 }
 
+/** The runtime keys and revocations as the shared state holds them. */
+interface StoredKeys {
+  keys: Map<string, ApiKeyRecord>;
+  revoked: Map<string, string>;
+}
+
+/**
+ * Whether `a` is a later record of its key than `b`: rotated more times (records of builds
+ * before the count: rotated later).
+ */
+function newerRecord(a: ApiKeyRecord, b: ApiKeyRecord): boolean {
+  const [ra, rb] = [a.rotations ?? 0, b.rotations ?? 0];
+  if (ra !== rb) return ra > rb;
+  return a.hash !== b.hash && (a.rotatedAt ?? '') > (b.rotatedAt ?? '');
+}
+
 function view(rec: ApiKeyRecord, now: number): ApiKeyView {
-  const { hash: _hash, previousHashes, ...rest } = rec;
+  const { hash: _hash, previousHashes, rotations: _rotations, ...rest } = rec;
   const until = Math.max(
     ...(previousHashes ?? []).map((p) => Date.parse(p.expiresAt)).filter((t) => t > now),
   );

@@ -35,6 +35,11 @@ export class ConfigService {
   private fileNotCompared: { config: Config; who: string; reason: string } | undefined;
   /** Whether the revision in force is a version of the shared store (not the file's placeholder). */
   private runsStoredVersion = false;
+  /**
+   * The stored snapshot in force here; undefined while the file's placeholder runs, or the file in
+   * place of a version refused here (then there is nothing of the fleet's to record again).
+   */
+  private runningSnapshot: Config | undefined;
   /** The config file record last read or written here: written back if the store loses it. */
   private knownFile: Omit<ConfigFileRecord, 'at'> | undefined;
 
@@ -181,9 +186,9 @@ export class ConfigService {
     }
     try {
       const config = withPerProcess(this.validate(latest.config), this.local);
-      this.apply(config, latest.version);
+      this.apply(config, latest.version, latest.config);
     } catch (err) {
-      this.apply(fromFile, latest.version);
+      this.apply(fromFile, latest.version, undefined);
       this.log(
         `config: the live config (version ${latest.version}) is refused here, running the config file instead: ${(err as Error).message}`,
         'warn',
@@ -254,10 +259,11 @@ export class ConfigService {
     return version;
   }
 
-  /** Applies a version of the shared store. */
-  private apply(config: Config, version: number): void {
+  /** Applies a version of the shared store (`stored`: its snapshot, when it is what runs). */
+  private apply(config: Config, version: number, stored: Config | undefined = config): void {
     this.holder.apply(config, version);
     this.runsStoredVersion = true;
+    this.runningSnapshot = stored;
   }
 
   /** The revision in force when it came from the shared store, else 0 (the file's placeholder). */
@@ -271,28 +277,43 @@ export class ConfigService {
   }
 
   /**
-   * The shared store holds no version as new as the one in force here: it lost its data (Redis
-   * restarted without persistence, flushed, failed over to a replica behind). Records the live
-   * config again (numbered after it, so every replica takes it, and a replica started later
-   * adopts it rather than its file), with the config file's record if that went too.
+   * Compares the newest stored version with the revision in force, under the config lock. A newer
+   * one is applied. One not above it that is not the config in force means the store lost its
+   * data (Redis restarted without persistence, flushed, failed over to a replica behind), and
+   * maybe a replica that ran an older revision (it missed the last change: partitioned, slow)
+   * recorded that again first: the revision in force here is recorded again (`who: resync`,
+   * numbered after both, with the config file's record if that went too), so the highest
+   * revision any replica ran wins, every replica takes it, and a replica started later adopts it
+   * rather than its file. A replica never records again a revision below one already recorded.
    */
-  private async recordAgain(): Promise<void> {
+  private async reconcile(): Promise<void> {
     await this.versions.exclusively(async () => {
       const running = this.holder.current;
       const latest = await this.versions.latest();
-      // Another replica recorded it again first.
-      if (latest && latest.version >= running.revision) return;
-      if (this.knownFile && !(await this.versions.lastFile()))
+      if (latest && latest.version > running.revision) return this.applyVersion(latest);
+      const snapshot = this.runningSnapshot;
+      if (!snapshot) return;
+      if (
+        latest?.version === running.revision &&
+        configFingerprint(latest.config) === configFingerprint(snapshot)
+      )
+        return;
+      const stored = await this.versions.lastFile();
+      if (this.knownFile && (!stored || stored.version < this.knownFile.version))
         await this.versions.recordFile(this.knownFile);
+      const newest = latest
+        ? `version ${latest.version}${latest.resyncOf !== undefined ? `, recorded again from revision ${latest.resyncOf} by a replica behind` : ''}`
+        : 'none';
       const v = await this.versions.record({
         config: running.config,
         who: 'resync',
-        reason: `the shared store held no version as new as revision ${running.revision} in force here (it lost its data): recorded again from it`,
-        after: running.revision,
+        reason: `the shared store lost its data (newest there: ${newest}) while revision ${running.revision} was in force here: recorded again from it`,
+        resyncOf: running.revision,
+        after: Math.max(running.revision, latest?.version ?? 0),
       });
       this.apply(running.config, v.version);
       this.log(
-        `config: the shared store (Redis) had lost the config versions (newest there: ${latest?.version ?? 'none'}; revision ${running.revision} in force here): recorded the live config again as version ${v.version}`,
+        `config: the shared store (Redis) had lost the config versions (newest there: ${newest}; revision ${running.revision} in force here): recorded the live config again as version ${v.version}`,
         'warn',
       );
     });
@@ -318,7 +339,8 @@ export class ConfigService {
   /**
    * Catches up after this replica lost the shared store: change messages published while its
    * connection was down were never delivered, so the newest version is read and applied if it is
-   * newer than the one in force. Called when the shared state comes back. A replica that started
+   * newer than the one in force, or, if the store lost its data meanwhile, the highest revision is
+   * recorded again (reconcile). Called when the shared state comes back. A replica that started
    * without it compares its config file with the store now, as start() would have.
    */
   async resync(): Promise<void> {
@@ -332,34 +354,45 @@ export class ConfigService {
         );
         return;
       }
-      const latest = await this.versions.latest();
-      if (this.runsStoredVersion && (latest?.version ?? 0) < this.holder.current.revision)
-        await this.recordAgain();
-      else if (latest && latest.version > this.holder.current.revision)
-        await this.onRemote({ version: latest.version, origin: '' });
+      await this.reconcile();
     } catch (err) {
       this.log(`config: could not resync with the shared store: ${(err as Error).message}`);
     }
   }
 
-  /** Another replica recorded a version: validate its snapshot and apply it (never blindly). */
+  /**
+   * Another replica recorded a version: validate its snapshot and apply it (never blindly). One
+   * numbered at or below the revision in force here comes from a store that lost its data (a
+   * replica behind recorded what it ran again, or changed it): reconcile keeps the highest.
+   */
   private async onRemote(message: Pick<ConfigChangedMessage, 'version' | 'origin'>): Promise<void> {
-    if (message.origin === this.versions.origin || message.version <= this.holder.current.revision)
+    if (message.origin === this.versions.origin) return;
+    if (message.version <= this.holder.current.revision) {
+      if (this.runningSnapshot)
+        await this.reconcile().catch((err: Error) =>
+          this.log(`config: could not compare with the shared store: ${err.message}`),
+        );
       return;
+    }
     try {
       const v = await this.versions.get(message.version);
       // Read while a newer one was applied here (this replica's own, or one heard meanwhile).
       if (!v || v.version <= this.holder.current.revision) return;
-      const config = withPerProcess(this.validate(v.config), this.local);
-      this.apply(config, v.version);
-      this.log(
-        `config: applied version ${v.version} from another replica (${v.who}: ${v.reason ?? ''})`,
-      );
+      this.applyVersion(v);
     } catch (err) {
       this.log(
         `config: rejected version ${message.version} from another replica: ${(err as Error).message}`,
       );
     }
+  }
+
+  /** Validates another replica's version and applies it (throws a ConfigError if refused). */
+  private applyVersion(v: ConfigVersion): void {
+    const config = withPerProcess(this.validate(v.config), this.local);
+    this.apply(config, v.version, v.config);
+    this.log(
+      `config: applied version ${v.version} from another replica (${v.who}: ${v.reason ?? ''})`,
+    );
   }
 }
 

@@ -26,6 +26,11 @@ export interface ConfigVersionSummary {
   reason?: string;
   /** The version this one rolled back to, if it is a rollback. */
   rollbackOf?: number;
+  /**
+   * The revision a replica ran and recorded again (`who: resync`) after the store lost its data:
+   * the highest one any replica ran wins (ConfigService.reconcile).
+   */
+  resyncOf?: number;
   changes: ConfigChange[];
 }
 
@@ -92,6 +97,7 @@ export class ConfigVersionStore {
     who: string;
     reason?: string;
     rollbackOf?: number;
+    resyncOf?: number;
     after?: number;
   }): Promise<ConfigVersion> {
     const previous = await this.latest();
@@ -113,6 +119,7 @@ export class ConfigVersionStore {
       who: input.who,
       ...(input.reason ? { reason: input.reason } : {}),
       ...(input.rollbackOf !== undefined ? { rollbackOf: input.rollbackOf } : {}),
+      ...(input.resyncOf !== undefined ? { resyncOf: input.resyncOf } : {}),
       // Replicas listen on their own ports: that is not a change of the shared config.
       changes: diffConfig(
         previous ? sharedPart(previous.config) : undefined,
