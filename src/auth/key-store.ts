@@ -63,7 +63,7 @@ interface OldSecret {
 const KEYS_HASH = 'auth:keys';
 const REVOKED_HASH = 'auth:revoked';
 const CHANNEL = 'auth:keys:changed';
-/** Held while a replica rotates or revokes a key, or writes back what the store lost. */
+/** Held while a replica issues, rotates or revokes a key, or writes back what the store lost. */
 const KEYS_LOCK = 'auth:keys:lock';
 export const ENV_ADMIN_KEY_ID = 'admin-env';
 
@@ -77,7 +77,10 @@ export interface KeyStoreOptions {
   configKeys: () => readonly ApiKeyConfig[];
   /** Plain bootstrap admin key (from the env var named by auth.adminKeyEnv). */
   adminKey?: string;
-  /** Told when the shared store had lost the keys and revocations and this replica wrote them back. */
+  /**
+   * Told when the shared store had lost keys or revocations and this replica wrote them back, or
+   * an id it knew was issued again meanwhile.
+   */
   warn?: (message: string) => void;
 }
 
@@ -135,8 +138,8 @@ export class KeyStore {
   }
 
   /**
-   * One replica at a time: rotations, revocations and write-backs, each judged on the store as it
-   * is then, so a write-back never lands between another replica's read and write.
+   * One replica at a time: issues, rotations, revocations and write-backs, each judged on the store
+   * as it is then, so a write-back never lands between another replica's read and write.
    */
   private locked<T>(step: () => Promise<T>): Promise<T> {
     return whileLocked(
@@ -216,6 +219,12 @@ export class KeyStore {
   }
 
   private adopt(stored: StoredKeys): void {
+    // Only after a loss can an id's record change issue: its ids are never issued twice otherwise.
+    for (const [id, rec] of this.runtime)
+      if (stored.keys.has(id) && stored.keys.get(id)!.createdAt !== rec.createdAt)
+        this.options.warn?.(
+          `auth: API key "${id}" was issued again through another replica after the shared store (Redis) lost it (restarted without persistence, flushed, or failed over): the key issued last stands, and the secrets of the one issued at ${rec.createdAt ?? 'an unknown time'} no longer work`,
+        );
     this.runtime = stored.keys;
     this.revoked = stored.revoked;
     this.rebuild();
@@ -309,22 +318,14 @@ export class KeyStore {
         `expiresAt ${input.expiresAt} is in the past: the key would never work. Give a time to come.`,
         'expiresAt',
       );
-    // One issue of an id at a time across replicas, judged on what the shared state holds then:
-    // two at once through two replicas give one key and one 409, not two secrets of which one
-    // never works.
-    return whileLocked(
-      this.options.state,
-      `keys:issue:${id}`,
-      {
-        ttlMs: 10_000,
-        pollMs: 10,
-        waitMs: 10_000,
-        busy: () => new Error(`Key "${id}" is being issued through another replica; try again.`),
-      },
-      async () => {
-        await this.refresh();
+    // Judged on the store as it is under the fleet's key lock, as rotations, revocations and
+    // write-backs are: an id issued, revoked or written back through another replica meanwhile is a
+    // 409 here, not a 201 for a key that is overwritten or revoked a moment later.
+    return this.serially(() =>
+      this.locked(async () => {
+        await this.sync();
         return this.issueAs(id, input);
-      },
+      }),
     );
   }
 
@@ -476,10 +477,13 @@ interface StoredKeys {
 }
 
 /**
- * Whether `a` is a later record of its key than `b`: rotated more times (records of builds
- * before the count: rotated later).
+ * Whether `a` is a later record of its key than `b`. Of two issues of one id (issued again after
+ * the store lost the first, through a replica that never knew it): the later issue, the key an
+ * admin was given last. Of one issue: rotated more times (records of builds before the count:
+ * rotated later).
  */
 function newerRecord(a: ApiKeyRecord, b: ApiKeyRecord): boolean {
+  if (a.createdAt !== b.createdAt) return (a.createdAt ?? '') > (b.createdAt ?? '');
   const [ra, rb] = [a.rotations ?? 0, b.rotations ?? 0];
   if (ra !== rb) return ra > rb;
   return a.hash !== b.hash && (a.rotatedAt ?? '') > (b.rotatedAt ?? '');
