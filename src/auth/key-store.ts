@@ -9,7 +9,7 @@ import { whileLocked } from '../store/shared-lock.js';
 import type { BlockList } from 'node:net';
 import type { ApiKeyConfig } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
-import { GatewayError, invalidRequest } from '../core/errors.js';
+import { GatewayError, invalidRequest, lockBusy } from '../core/errors.js';
 import type { SharedState } from '../store/shared-state.js';
 import { digestsEqual, generateApiKey, generateKeyId, hashApiKey } from './api-key.js';
 import { compileAllowlist } from './ip-allowlist.js';
@@ -65,6 +65,8 @@ const REVOKED_HASH = 'auth:revoked';
 const CHANNEL = 'auth:keys:changed';
 /** Held while a replica issues, rotates or revokes a key, or writes back what the store lost. */
 const KEYS_LOCK = 'auth:keys:lock';
+/** How long the key lock holds without its holder. */
+const KEYS_LOCK_TTL_MS = 10_000;
 export const ENV_ADMIN_KEY_ID = 'admin-env';
 
 /** What a key id may be: letters, digits, _ . - (at most 64). */
@@ -82,6 +84,8 @@ export interface KeyStoreOptions {
    * an id it knew was issued again meanwhile.
    */
   warn?: (message: string) => void;
+  /** How long an admin change waits while another replica holds the key lock (default 15 s). */
+  lockWaitMs?: number;
 }
 
 export class KeyStore {
@@ -146,10 +150,14 @@ export class KeyStore {
       this.options.state,
       KEYS_LOCK,
       {
-        ttlMs: 10_000,
+        ttlMs: KEYS_LOCK_TTL_MS,
         pollMs: 10,
-        waitMs: 15_000,
-        busy: () => new Error('Another replica has held the API key lock too long; try again.'),
+        waitMs: this.options.lockWaitMs ?? 15_000,
+        busy: () =>
+          lockBusy(
+            'Another replica has held the API key lock too long (it may have died holding it: the lock frees itself 10 s after it was taken); try again.',
+            KEYS_LOCK_TTL_MS / 1000,
+          ),
       },
       step,
     );

@@ -192,6 +192,20 @@ export function rateLimited(
   });
 }
 
+/**
+ * 503 when another replica has held a fleet lock (config, API keys) past the wait: an admin change
+ * that may be retried once the lock frees itself (`retryAfterSeconds`: its time to live).
+ */
+export function lockBusy(message: string, retryAfterSeconds: number) {
+  return new GatewayError({
+    status: 503,
+    type: 'server_error',
+    message,
+    code: 'lock_busy',
+    headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
+  });
+}
+
 /** Statuses after which another deployment may succeed (openai-node retry rules). */
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 409 || status === 429 || status >= 500;

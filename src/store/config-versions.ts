@@ -9,6 +9,7 @@ import type { Clock } from '../core/clock.js';
 import type { SharedState } from './shared-state.js';
 import { whileLocked } from './shared-lock.js';
 import { isObject } from '../core/is-object.js';
+import { lockBusy } from '../core/errors.js';
 
 export interface ConfigChange {
   /** e.g. `routers[model-router].routingMode`, `deployments[gpt-4o].rateLimit.tpm`. */
@@ -198,8 +199,9 @@ export class ConfigVersionStore {
         pollMs: CONFIG_LOCK_POLL_MS,
         waitMs: CONFIG_LOCK_TTL_MS * 1.5,
         busy: () =>
-          new Error(
+          lockBusy(
             'Another replica has held the config lock for too long (it may have died holding it: the lock frees itself 30 s after it was taken); try again.',
+            CONFIG_LOCK_TTL_MS / 1000,
           ),
       },
       step,
