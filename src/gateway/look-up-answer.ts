@@ -55,8 +55,10 @@ export async function lookUpAnswer(args: AnswerLookupArgs): Promise<AnswerLookup
   const mode = modeChoice?.mode;
   const cachePlan = cache.plan(snapshot.config.cache, call, request, target, mode, zone);
   record.cache = cachePlan.read || cachePlan.write ? 'miss' : 'bypass';
+  // Every field named, as planRoute's (a spread then new keys: a hidden class a request).
   const needs = requestNeeds(request, promptTokens, {
-    ...zone,
+    dataZone: zone.dataZone,
+    regions: zone.regions,
     maxPrice: resolveMaxPrice(call),
     providers: resolveProviderPreferences(request)?.narrowing,
   });

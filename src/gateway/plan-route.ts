@@ -90,8 +90,11 @@ export function planRoute(
 ): RoutePlan {
   const zone = resolveZone(call, target);
   const prefs = resolveProviderPreferences(call.request);
+  // Every field named, not `{ ...zone, maxPrice, providers }`: a spread then new keys makes a
+  // hidden class a request on Node 20 (≈5 µs; docs/benchmarks.md, the eighteenth session).
   const needs = requestNeeds(call.request, promptTokens, {
-    ...zone,
+    dataZone: zone.dataZone,
+    regions: zone.regions,
     maxPrice: resolveMaxPrice(call),
     providers: prefs?.narrowing,
   });

@@ -118,7 +118,13 @@ export async function serveChat(
   // unless kept: then they are read (assembled) and carry the stored id; or unless the client asked
   // for usage: then each chunk says `"usage": null` until the usage chunk (chatSseOptions).
   const includeUsage = chat.stream_options?.include_usage === true;
-  const call = chatCall(request, reply, chat, { ...opts, passThrough: !keeper && !includeUsage });
+  // Every field named: `{ ...opts, passThrough }` made a hidden class a request on Node 20 once
+  // `opts` had a key (an Azure path's `deploymentFromPath`).
+  const call = chatCall(request, reply, chat, {
+    endpoint: opts.endpoint,
+    deploymentFromPath: opts.deploymentFromPath,
+    passThrough: !keeper && !includeUsage,
+  });
   // `metadata` was read for the attribution above; neither it nor `store` goes upstream.
   call.request = withoutStoreFields(chat);
   if (request.batchCarriedCalls) call.carriedFilterCalls = request.batchCarriedCalls;
