@@ -148,11 +148,15 @@ export function chatToResponse(
   ];
   // Claude's searches for the hosted web search tool, before the answer that cites them.
   output.push(...webSearchCalls(serverBlocksOf(message), wantsSources(ctx.request)));
+  // An answer cut short (the token limit, a content filter): the response is `incomplete`, and
+  // so is its message, as OpenAI marks both (openapi.yaml `OutputMessage.status`).
+  const incomplete =
+    choice?.finish_reason === 'length' || choice?.finish_reason === 'content_filter';
   if (message?.content) {
     output.push({
       type: 'message',
       id: newId('msg_'),
-      status: 'completed',
+      status: incomplete ? 'incomplete' : 'completed',
       role: 'assistant',
       content: [
         {
@@ -193,8 +197,6 @@ export function chatToResponse(
       status: 'completed',
     });
   }
-  const incomplete =
-    choice?.finish_reason === 'length' || choice?.finish_reason === 'content_filter';
   const response = {
     ...baseResponse(ctx, reply.model, incomplete ? 'incomplete' : 'completed', reply.service_tier),
     incomplete_details: incomplete

@@ -257,6 +257,8 @@ export async function* chatChunksToResponseEvents(
   yield* closeReasoningText();
   // A search whose results never came (the stream ended first): done with none.
   for (const search of [...searches.values()]) yield* searchDone(search, { content: [] });
+  // Cut short (the token limit, a content filter): the response and its message are incomplete.
+  const incomplete = finish === 'length' || finish === 'content_filter';
   if (text) {
     const part = {
       type: 'output_text',
@@ -277,11 +279,10 @@ export async function* chatChunksToResponseEvents(
       content_index: 0,
       part,
     });
-    Object.assign(text.item, { status: 'completed', content: [part] });
+    Object.assign(text.item, { status: incomplete ? 'incomplete' : 'completed', content: [part] });
     yield ev('response.output_item.done', { output_index: text.index, item: text.item });
   }
   for (const call of calls.values()) yield* toolCallDoneEvents(ev, call);
-  const incomplete = finish === 'length' || finish === 'content_filter';
   const response = {
     ...baseResponse(ctx, model, incomplete ? 'incomplete' : 'completed', servedTier),
     incomplete_details: incomplete

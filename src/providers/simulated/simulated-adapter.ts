@@ -282,6 +282,10 @@ export function createSimulatedAdapter(
             role: 'assistant' as const,
             content: answer.toolCalls.length ? null : answer.text,
             refusal: null,
+            // A model that reasons: its reasoning as OpenAI-format reasoning servers return it.
+            ...(answer.reasoningPieces.length
+              ? { reasoning_content: answer.reasoningPieces.join('') }
+              : {}),
             ...(annotations ? { annotations } : {}),
             ...(answer.toolCalls.length
               ? {
@@ -342,6 +346,8 @@ export function createSimulatedAdapter(
         const start = now();
         if (sim.ttftMs >= 1) await sleep(sim.ttftMs, signal);
         yield* chunks({ role: 'assistant', content: answer.toolCalls.length ? null : '' });
+        // The reasoning first, as reasoning servers stream it; its time is in `ttftMs`.
+        for (const piece of answer.reasoningPieces) yield* chunks({ reasoning_content: piece });
         const msPerPiece = 1000 / sim.tokensPerSecond;
         const pieces = answer.toolCalls.length ? [] : answer.pieces;
         const dropAt = drop ? Math.max(1, Math.floor(pieces.length / 2)) : -1;

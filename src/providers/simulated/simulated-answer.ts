@@ -26,6 +26,13 @@ export interface SimAnswer {
    * OpenAI's `max_completion_tokens`, the limit bounds reasoning and visible output together.
    */
   reasoningTokens: number;
+  /**
+   * The reasoning text, split as it streams: empty when the answer has no reasoning tokens. A
+   * short stand-in for the hidden reasoning, sent as OpenAI-format reasoning servers send it
+   * (`reasoning_content`), which the Messages bridge shows as a thinking block when asked and
+   * the Responses bridge returns as a reasoning item.
+   */
+  reasoningPieces: string[];
   finishReason: 'stop' | 'length' | 'tool_calls';
   toolCalls: SimToolCall[];
   /** The stop sequence the text ended before, named as vLLM names it (choice `stop_reason`). */
@@ -46,6 +53,21 @@ const CODE_LINES = [
   '    return sorted(set(x))',
   '```',
 ];
+
+/**
+ * The reasoning of an answer with reasoning tokens: a few sentences from its own PRNG stream (so
+ * the answer's text is the same with or without it), deterministic for the seed.
+ */
+function reasoningPiecesOf(body: ChatRequest, seed: number, reasoningTokens: number): string[] {
+  if (reasoningTokens <= 0) return [];
+  const rand = prng(seed ^ 0x5bd1e995);
+  const asked = lastUserText(body).replace(/\s+/g, ' ').trim().slice(0, 60);
+  const pieces = ['Simulated', ' reasoning:', ' the', ' request', ' asks', ` "${asked}".`];
+  const words = Math.min(reasoningTokens, 24);
+  for (let i = 0; i < words; i++) pieces.push(` ${WORDS[Math.floor(rand() * WORDS.length)]}`);
+  pieces[pieces.length - 1] += '.';
+  return pieces;
+}
 
 function lastUserText(body: ChatRequest): string {
   for (let i = body.messages.length - 1; i >= 0; i--) {
@@ -130,6 +152,7 @@ export function buildAnswer(
   const limit = typeof cap === 'number' && cap > 0 ? cap : Infinity;
   const reasoningTokens = Math.min(sim.reasoningTokens, limit);
   const left = limit - reasoningTokens;
+  const reasoningPieces = reasoningPiecesOf(body, seed, reasoningTokens);
   // Reasoning used the whole limit: no visible output, ended by the limit (as OpenAI's do).
   if (left <= 0)
     return {
@@ -137,6 +160,7 @@ export function buildAnswer(
       pieces: [],
       completionTokens: 0,
       reasoningTokens,
+      reasoningPieces,
       finishReason: 'length',
       toolCalls: [],
     };
@@ -148,6 +172,7 @@ export function buildAnswer(
       pieces: [],
       completionTokens: tokens,
       reasoningTokens,
+      reasoningPieces,
       finishReason: 'tool_calls',
       toolCalls,
     };
@@ -195,6 +220,7 @@ export function buildAnswer(
     // What was sent: the text before the sequence.
     completionTokens: pieces.length,
     reasoningTokens,
+    reasoningPieces,
     finishReason: stopped.matched !== undefined ? 'stop' : finishReason,
     toolCalls: [],
     ...(stopped.matched !== undefined ? { matchedStop: stopped.matched } : {}),
