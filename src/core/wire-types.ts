@@ -170,6 +170,7 @@ export const CLAUDE_REPLY_FIELD = 'x_claude_reply';
  * What CLAUDE_REPLY_FIELD holds (@anthropic-ai/sdk 1.13 `Message`, `RawMessageDeltaEvent.Delta`,
  * `Usage`): each field only where Claude sent it. In a stream, the first chunk holds what
  * `message_start` said; the chunk that finishes, what `message_delta` said (usage: the whole).
+ * An answer-cache copy of a streamed answer holds them merged (src/gateway/answer-chunks.ts).
  */
 export interface ClaudeReplyFields {
   stop_details?: Record<string, unknown> | null;
@@ -178,7 +179,21 @@ export interface ClaudeReplyFields {
     cache_creation?: Record<string, unknown>;
     service_tier?: string;
     inference_geo?: string | null;
+    speed?: string | null;
+    output_tokens_details?: Record<string, unknown> | null;
+    server_tool_use?: Record<string, unknown> | null;
   };
+}
+
+/**
+ * Claude's reply fields so far with those a later chunk said (`said`): its fields win, but a
+ * container stays the one message_start named unless message_delta names another.
+ */
+export function mergeClaudeReply(
+  sofar: ClaudeReplyFields | undefined,
+  said: ClaudeReplyFields,
+): ClaudeReplyFields {
+  return { ...sofar, ...said, container: said.container ?? sofar?.container ?? null };
 }
 
 /** One entry of DOCUMENT_CITATIONS_FIELD. */

@@ -315,7 +315,7 @@ describe('answer cache (cache.enabled)', () => {
     expect(json.headers['x-router-cache']).toBe('hit');
     expect(json.json().content).toEqual([
       { type: 'thinking', ...think },
-      { type: 'text', text: 'Paris.' },
+      { type: 'text', text: 'Paris.', citations: null },
     ]);
     // A streamed hit: the same block's text and signature, as Anthropic streams them.
     const streamed = await t.app.inject(post({ ...msg, stream: true }, headers, '/v1/messages'));

@@ -2,8 +2,8 @@
 // into the Chat Completions response it stands for (so a streamed miss can be kept), and a kept
 // response is replayed as the chunks a stream of it would have sent (so a stream can be a hit).
 import { ReasoningAccumulator, reasoningDetailsOf } from '../core/reasoning-details.js';
-import type { ChatChunk, ChatResponse } from '../core/wire-types.js';
-import { chunkFields } from '../core/wire-types.js';
+import type { ChatChunk, ChatResponse, ClaudeReplyFields } from '../core/wire-types.js';
+import { chunkFields, CLAUDE_REPLY_FIELD, mergeClaudeReply } from '../core/wire-types.js';
 import { matchedStopOf } from '../core/matched-stop.js';
 import { isObject } from '../core/is-object.js';
 
@@ -53,7 +53,8 @@ function mergeContext(sofar: unknown, next: Record<string, unknown>): Record<str
  * field, such as an OpenAI-compatible server's `reasoning_content`) concatenated, tool calls
  * and Claude's thinking pieces (`reasoning_details`, signatures intact) merged by index, the last
  * finish reason (with the stop sequence matched, where the upstream named it), web citations
- * (`annotations`, appended), Azure's On Your Data `context` and usage. Answers with log probabilities are not
+ * (`annotations`, appended), Azure's On Your Data `context`, usage and, for an Anthropic client,
+ * Claude's reply fields (CLAUDE_REPLY_FIELD, merged). Answers with log probabilities are not
  * collected (`response()` is undefined: their per-token detail is not worth replaying) unless
  * `keepLogprobs` (a stored chat completion keeps what the client got).
  */
@@ -61,6 +62,8 @@ export class ChunkCollector {
   private readonly choices = new Map<number, ChoiceSoFar>();
   private head: ChatChunk | undefined;
   private usage: ChatResponse['usage'];
+  /** Claude's reply fields, for an Anthropic client (CLAUDE_REPLY_FIELD), merged as they came. */
+  private claude: ClaudeReplyFields | undefined;
   private unusable = false;
 
   constructor(private readonly keepLogprobs = false) {}
@@ -76,6 +79,8 @@ export class ChunkCollector {
     const c = chunkFields(chunk);
     this.head ??= c;
     if (c.usage) this.usage = c.usage;
+    const said = (c as { [CLAUDE_REPLY_FIELD]?: unknown })[CLAUDE_REPLY_FIELD];
+    if (isObject(said)) this.claude = mergeClaudeReply(this.claude, said as ClaudeReplyFields);
     for (const choice of c.choices) {
       let so = this.choices.get(choice.index);
       if (!so) {
@@ -152,6 +157,7 @@ export class ChunkCollector {
       ...(head.system_fingerprint ? { system_fingerprint: head.system_fingerprint } : {}),
       choices,
       ...(this.usage ? { usage: this.usage } : {}),
+      ...(this.claude ? { [CLAUDE_REPLY_FIELD]: this.claude } : {}),
     };
   }
 }
@@ -170,6 +176,9 @@ export function replayChunks(response: ChatResponse, includeUsage: boolean): Cha
     ...(response.system_fingerprint ? { system_fingerprint: response.system_fingerprint } : {}),
   };
   const chunks: ChatChunk[] = [];
+  // Claude's reply fields (CLAUDE_REPLY_FIELD), whole, on the first chunk: its Anthropic client's
+  // message_start says them, and its message_delta keeps them (src/http/anthropic/messages-stream.ts).
+  const claude = (response as { [CLAUDE_REPLY_FIELD]?: unknown })[CLAUDE_REPLY_FIELD];
   for (const choice of response.choices) {
     const delta: Record<string, unknown> = { role: 'assistant' };
     const reasoning = reasoningDetailsOf(choice.message);
@@ -185,6 +194,7 @@ export function replayChunks(response: ChatResponse, includeUsage: boolean): Cha
     chunks.push({
       ...base,
       choices: [{ index: choice.index, delta, finish_reason: null, logprobs: null }],
+      ...(isObject(claude) && chunks.length === 0 ? { [CLAUDE_REPLY_FIELD]: claude } : {}),
     } as ChatChunk);
     const stop = matchedStopOf(choice);
     chunks.push({

@@ -161,7 +161,7 @@ describe('adaptive thinking from an Anthropic client', () => {
       max_tokens: 100,
       messages: userTurn,
     });
-    expect(msg.content).toEqual([{ type: 'text', text: 'Done.' }]);
+    expect(msg.content).toEqual([{ type: 'text', text: 'Done.', citations: null }]);
     const refused = await anthropic.messages
       .create({
         model: 'claude-adaptive',

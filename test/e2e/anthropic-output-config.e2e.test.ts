@@ -109,7 +109,7 @@ describe('output_config.effort', () => {
         output_config: { effort: 'high' },
       })
       .withResponse();
-    expect(data.content).toEqual([{ type: 'text', text: 'Done.' }]);
+    expect(data.content).toEqual([{ type: 'text', text: 'Done.', citations: null }]);
     expect(fake.messages.at(-1)).not.toHaveProperty('output_config');
     expect(response.headers.get('x-router-warnings')).toContain('output_config.effort dropped');
   });

@@ -59,7 +59,7 @@ describe('extended thinking in a tool loop through the router', () => {
     const second = await client.messages.create(
       ask('claude', [FIRST, { role: 'assistant', content: first.content }, resultFor(toolUse.id)]),
     );
-    expect(second.content.at(-1)).toEqual({ type: 'text', text: 'Fixed.' });
+    expect(second.content.at(-1)).toEqual({ type: 'text', text: 'Fixed.', citations: null });
     const sentBack = (received[1]!.messages as { content: Json[] }[])[1]!.content;
     expect(sentBack[0]).toEqual({
       type: 'thinking',
@@ -87,7 +87,7 @@ describe('extended thinking in a tool loop through the router', () => {
         ]),
       )
       .finalMessage();
-    expect(second.content.at(-1)).toEqual({ type: 'text', text: 'Fixed.' });
+    expect(second.content.at(-1)).toEqual({ type: 'text', text: 'Fixed.', citations: null });
     expect(second.stop_reason).toBe('end_turn');
   });
 
@@ -106,7 +106,7 @@ describe('extended thinking in a tool loop through the router', () => {
         ]),
       )
       .withResponse();
-    expect(data.content.at(-1)).toEqual({ type: 'text', text: 'Fixed.' });
+    expect(data.content.at(-1)).toEqual({ type: 'text', text: 'Fixed.', citations: null });
     expect(received[0]!.thinking).toBeUndefined();
     expect(response.headers.get('x-router-warnings')).toMatch(
       /reasoning_effort dropped: the tool call being answered came without Claude's thinking/,

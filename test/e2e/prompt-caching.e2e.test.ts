@@ -232,7 +232,7 @@ describe('prompt caching through the router', () => {
   it('never reaches an OpenAI-format upstream', async () => {
     received.length = 0;
     const msg = await client.messages.create(request('gpt'));
-    expect(msg.content).toEqual([{ type: 'text', text: 'Fixed.' }]);
+    expect(msg.content).toEqual([{ type: 'text', text: 'Fixed.', citations: null }]);
     expect(received).toHaveLength(1);
     expect(received[0]!.path).toBe('/v1/chat/completions');
     expect(JSON.stringify(received[0]!.body)).not.toContain('cache_control');

@@ -131,7 +131,7 @@ describe("an OpenAI-format model's reasoning to an Anthropic client that asked f
     expect(msg.model).toBe('deepseek-r1');
     expect(msg.content).toEqual([
       { type: 'thinking', thinking: SHOWN, signature: '' },
-      { type: 'text', text: 'Hello!' },
+      { type: 'text', text: 'Hello!', citations: null },
     ]);
   });
 
@@ -144,7 +144,7 @@ describe("an OpenAI-format model's reasoning to an Anthropic client that asked f
     const msg = await stream.finalMessage();
     expect(msg.content).toEqual([
       { type: 'thinking', thinking: SHOWN, signature: '' },
-      { type: 'text', text: 'Hello!' },
+      { type: 'text', text: 'Hello!', citations: null },
     ]);
     expect(deltas).toContain('thinking_delta');
     expect(deltas).not.toContain('signature_delta');
@@ -152,9 +152,9 @@ describe("an OpenAI-format model's reasoning to an Anthropic client that asked f
 
   it('without thinking asked, the reasoning is not shown (as Anthropic shows none)', async () => {
     const msg = await client.messages.create(ask(false, [hello]));
-    expect(msg.content).toEqual([{ type: 'text', text: 'Hello!' }]);
+    expect(msg.content).toEqual([{ type: 'text', text: 'Hello!', citations: null }]);
     const streamed = await client.messages.stream(ask(false, [hello])).finalMessage();
-    expect(streamed.content).toEqual([{ type: 'text', text: 'Hello!' }]);
+    expect(streamed.content).toEqual([{ type: 'text', text: 'Hello!', citations: null }]);
   });
 
   it('the unsigned block the client sends back is not sent upstream', async () => {

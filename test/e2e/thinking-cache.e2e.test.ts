@@ -64,7 +64,7 @@ describe('a kept answer keeps its thinking', () => {
       )
       .withResponse();
     expect(next.response.headers.get('x-router-warnings') ?? '').not.toMatch(/thinking/);
-    expect(next.data.content).toEqual([SIGNED, { type: 'text', text: 'Fixed.' }]);
+    expect(next.data.content).toEqual([SIGNED, { type: 'text', text: 'Fixed.', citations: null }]);
     expect(router.fake.received[0]!.thinking).toEqual({ type: 'enabled', budget_tokens: 3000 });
   });
 

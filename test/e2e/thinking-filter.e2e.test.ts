@@ -62,7 +62,7 @@ describe("the output filter reads Claude's thinking", () => {
         ]),
       )
       .withResponse();
-    expect(next.data.content).toEqual([{ type: 'text', text: 'Fixed.' }]);
+    expect(next.data.content).toEqual([{ type: 'text', text: 'Fixed.', citations: null }]);
     expect(next.response.headers.get('x-router-warnings')).toMatch(NO_THINKING);
     expect(router.fake.received[0]!.thinking).toBeUndefined();
   });

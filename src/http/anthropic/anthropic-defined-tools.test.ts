@@ -82,7 +82,13 @@ describe("Anthropic's bash, text editor and memory tools on /v1/messages", () =>
     const body = res.json();
     expect(body.stop_reason).toBe('tool_use');
     expect(body.content).toEqual([
-      { type: 'tool_use', id: 'call_1', name: 'str_replace_based_edit_tool', input },
+      {
+        type: 'tool_use',
+        id: 'call_1',
+        name: 'str_replace_based_edit_tool',
+        input,
+        caller: { type: 'direct' },
+      },
     ]);
     await t.app.close();
   });

@@ -54,11 +54,11 @@ const MARS = {
 };
 /** Claude's answer as Anthropic returns a cited one: each cited span a text block of its own. */
 const cited = [
-  { type: 'text', text: 'According to the report, ' },
+  { type: 'text', text: 'According to the report, ', citations: null },
   { type: 'text', text: 'the sky is green', citations: [GREEN] },
-  { type: 'text', text: ' and ' },
+  { type: 'text', text: ' and ', citations: null },
   { type: 'text', text: 'it was written on Mars', citations: [GREEN, MARS] },
-  { type: 'text', text: '.' },
+  { type: 'text', text: '.', citations: null },
 ];
 const claudeReply = {
   id: 'msg_1',

@@ -100,6 +100,9 @@ describe('a JSON reply without usage, to an Anthropic client', () => {
       output_tokens: 12,
       service_tier: null,
       inference_geo: null,
+      output_tokens_details: null,
+      server_tool_use: null,
+      speed: null,
     });
 
     const fromClaude = await post(app, '/v1/messages', ask('claude'));

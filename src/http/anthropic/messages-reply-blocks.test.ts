@@ -144,6 +144,9 @@ describe('an OpenAI-format stream to an Anthropic client', () => {
       output_tokens: 10,
       service_tier: null,
       inference_geo: null,
+      output_tokens_details: null,
+      server_tool_use: null,
+      speed: null,
     });
     // An upstream's own usage is still what message_delta says.
     const withUsage = await events([

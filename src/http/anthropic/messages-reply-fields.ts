@@ -28,6 +28,16 @@ export function stopReason(finish: string | null | undefined): string {
  */
 const ANTHROPIC_TIERS: Record<string, string> = { default: 'standard', priority: 'priority' };
 
+/**
+ * A `tool_use` block's `caller` (SDK `ToolUseBlock`, typed as always there): the model called the
+ * tool itself (`DirectCaller`), as every call the router returns was made. Claude's calls from
+ * code execution (programmatic tool calling) cannot happen here: its code execution tool is
+ * refused (a 400 naming it).
+ */
+export function directCaller(): Json {
+  return { type: 'direct' };
+}
+
 /** Claude's own reply fields on a chat reply or chunk (CLAUDE_REPLY_FIELD), if it has them. */
 export function claudeReplyOf(holder: unknown): ClaudeReplyFields | undefined {
   const fields = isObject(holder) ? holder[CLAUDE_REPLY_FIELD] : undefined;
@@ -52,12 +62,15 @@ export function deltaFields(claude?: ClaudeReplyFields): Json {
 
 /**
  * Chat usage → Anthropic usage (the served tier as Anthropic names it). Every field the SDK types
- * as there but nullable is there (CONTRACTS.md §4.3's reply): `cache_creation` split by TTL (zeros
- * when nothing was written), `service_tier` null when the upstream did not say or named a tier
- * Anthropic has not, `inference_geo` null. Where Claude served (`claude`, CLAUDE_REPLY_FIELD's
- * usage), those three as Claude reported them: its tier (`batch` too), the region it inferred in,
- * and its TTL split, when that split adds up to the tokens written (the usage of a paused turn's
- * calls is summed, their splits are not: then the split of the summed counts).
+ * as there but nullable is there (CONTRACTS.md §4.3's reply; SDK `Usage`): `cache_creation` split
+ * by TTL (zeros when nothing was written), `output_tokens_details` the upstream's reasoning tokens
+ * as Anthropic's thinking tokens (null when it reported none), `server_tool_use` its web searches
+ * (null when none), `service_tier` null when the upstream did not say or named a tier Anthropic
+ * has not, `inference_geo` and `speed` null. Where Claude served (`claude`, CLAUDE_REPLY_FIELD's
+ * usage), those as Claude reported them: its thinking tokens, server tool calls, tier (`batch`
+ * too), the region it inferred in, the speed it ran at, and its TTL split, when that split adds up
+ * to the tokens written (the usage of a paused turn's calls is summed, their splits are not: then
+ * the split of the summed counts).
  */
 export function usageOf(
   u: ChatResponse['usage'] | null | undefined,
@@ -67,7 +80,6 @@ export function usageOf(
   const cached = u?.prompt_tokens_details?.cached_tokens ?? 0;
   const written = cacheWriteTokens(u);
   const hour = cacheWrite1hTokens(u);
-  const search = (u as { server_tool_use?: unknown } | null | undefined)?.server_tool_use;
   const split = claude?.cache_creation;
   return {
     input_tokens: Math.max(0, (u?.prompt_tokens ?? 0) - cached - written),
@@ -79,19 +91,43 @@ export function usageOf(
         ? split
         : { ephemeral_5m_input_tokens: written - hour, ephemeral_1h_input_tokens: hour },
     output_tokens: u?.completion_tokens ?? 0,
-    // Claude's web searches, as Anthropic counts them.
-    ...(isObject(search) ? { server_tool_use: search } : {}),
+    output_tokens_details:
+      claude && 'output_tokens_details' in claude
+        ? claude.output_tokens_details
+        : thinkingDetails(u),
+    server_tool_use:
+      claude && 'server_tool_use' in claude ? claude.server_tool_use : serverToolUse(u),
     service_tier:
       claude?.service_tier ?? ((typeof tier === 'string' && ANTHROPIC_TIERS[tier]) || null),
     inference_geo: claude?.inference_geo ?? null,
+    speed: claude?.speed ?? null,
   };
 }
 
 /**
+ * An upstream's reasoning tokens (chat's `completion_tokens_details.reasoning_tokens`, part of
+ * its completion tokens) as Anthropic's `OutputTokensDetails`, whose `thinking_tokens` are the
+ * same (part of `output_tokens`); null where it reported none.
+ */
+function thinkingDetails(u: ChatResponse['usage'] | null | undefined): Json | null {
+  const n = u?.completion_tokens_details?.reasoning_tokens;
+  return typeof n === 'number' && n > 0 ? { thinking_tokens: n } : null;
+}
+
+/**
+ * The web searches a chat usage reports (`server_tool_use`, as Claude's usage counts them) as
+ * Anthropic's `ServerToolUsage`, both of whose counts the SDK types as there; null when none.
+ */
+function serverToolUse(u: ChatResponse['usage'] | null | undefined): Json | null {
+  const search = (u as { server_tool_use?: unknown } | null | undefined)?.server_tool_use;
+  return isObject(search) ? { web_search_requests: 0, web_fetch_requests: 0, ...search } : null;
+}
+
+/**
  * A stream's usage before the upstream's is known (message_start's): the router's count of the
- * prompt, nothing cached yet; where Claude serves, the tier, region and cache split its own
- * message_start reported (the SDK takes those three from message_start alone, and the token
- * counts from message_delta).
+ * prompt, nothing cached yet; where Claude serves, the tier, region, speed and cache split its own
+ * message_start reported (the SDK takes those from message_start alone, and the token counts,
+ * thinking tokens and server tool calls from message_delta).
  */
 export function startUsageOf(promptTokens: number, claude?: ClaudeReplyFields['usage']): Json {
   const usage: Json = { ...usageOf(undefined, undefined, claude), input_tokens: promptTokens };

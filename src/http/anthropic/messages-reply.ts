@@ -4,11 +4,12 @@
 import { newId } from '../../core/ids.js';
 import type { ChatResponse, ReasoningDetail } from '../../core/wire-types.js';
 import { serverBlocksOf } from '../../core/web-search.js';
-import { textAndServerBlocks } from './messages-web-search.js';
+import { plainText, textAndServerBlocks } from './messages-web-search.js';
 import { reasoningTextOf } from '../../core/reasoning-text.js';
 import { answerUsageCounts } from '../../gateway/cost.js';
 import {
   claudeReplyOf,
+  directCaller,
   documentCitationsOf,
   messageFields,
   refusalOf,
@@ -76,7 +77,7 @@ export function chatToMessage(
   // An OpenAI-format model's refusal (`message.refusal`, no content): its words as the text,
   // and Anthropic's `refusal` stop reason (before, an empty message that ended its turn: audit F4).
   const refusal = refusalOf(choice?.message);
-  if (refusal) content.push({ type: 'text', text: refusal });
+  if (refusal) content.push(plainText(refusal));
   for (const call of choice?.message?.tool_calls ?? []) {
     if (call.type === 'function')
       content.push({
@@ -84,6 +85,7 @@ export function chatToMessage(
         id: call.id,
         name: call.function.name,
         input: parseArgs(call.function.arguments),
+        caller: directCaller(),
       });
   }
   // Claude's own reply fields (its refusal details, container, region), where Claude served.

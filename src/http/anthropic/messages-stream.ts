@@ -8,15 +8,16 @@ import type {
   ClaudeReplyFields,
   ReasoningDetail,
 } from '../../core/wire-types.js';
-import { SERVER_BLOCKS_FIELD } from '../../core/wire-types.js';
+import { mergeClaudeReply, SERVER_BLOCKS_FIELD } from '../../core/wire-types.js';
 import { serverBlocksOf, type UrlCitation } from '../../core/web-search.js';
-import { serverBlockEvents, webCitation } from './messages-web-search.js';
+import { plainText, serverBlockEvents, webCitation } from './messages-web-search.js';
 import { estimateStreamedTokens } from '../../gateway/track-stream.js';
 import { reasoningTextOf } from '../../core/reasoning-text.js';
 import { outputChars } from '../../core/output-chars.js';
 import {
   claudeReplyOf,
   deltaFields,
+  directCaller,
   documentCitationsOf,
   messageFields,
   refusalOf,
@@ -86,10 +87,7 @@ export async function* chatChunksToMessageEvents(
       yield* close();
       blockIndex++;
       openBlock = 'text';
-      yield ev('content_block_start', {
-        index: blockIndex,
-        content_block: { type: 'text', text: '' },
-      });
+      yield ev('content_block_start', { index: blockIndex, content_block: plainText('') });
     }
     yield ev('content_block_delta', {
       index: blockIndex,
@@ -104,7 +102,13 @@ export async function* chatChunksToMessageEvents(
     tools.open = call;
     yield ev('content_block_start', {
       index: blockIndex,
-      content_block: { type: 'tool_use', id: call.id, name: call.name, input: {} },
+      content_block: {
+        type: 'tool_use',
+        id: call.id,
+        name: call.name,
+        input: {},
+        caller: directCaller(),
+      },
     });
     if (call.args)
       yield ev('content_block_delta', {
@@ -129,13 +133,7 @@ export async function* chatChunksToMessageEvents(
   };
   for await (const chunk of chunks) {
     const said = claudeReplyOf(chunk);
-    if (said)
-      claude = {
-        ...claude,
-        ...said,
-        // A container stays the one message_start named unless message_delta names another.
-        container: said.container ?? claude?.container ?? null,
-      };
+    if (said) claude = mergeClaudeReply(claude, said);
     if (!started) {
       started = true;
       startUsage = startUsageOf(promptTokens, claude?.usage);

@@ -127,8 +127,8 @@ describe("thinking that Claude sent reaches an Anthropic client as Claude's bloc
     expect(chatToMessage(reply).content).toEqual([
       { type: 'thinking', thinking: 'Plan.', signature: 's' },
       { type: 'redacted_thinking', data: 'r' },
-      { type: 'text', text: 'Reading.' },
-      { type: 'tool_use', id: 'tu_1', name: 'read', input: {} },
+      { type: 'text', text: 'Reading.', citations: null },
+      { type: 'tool_use', id: 'tu_1', name: 'read', input: {}, caller: { type: 'direct' } },
     ]);
   });
 
@@ -184,7 +184,7 @@ describe("thinking that Claude sent reaches an Anthropic client as Claude's bloc
     expect(blocks).toEqual([
       { type: 'thinking', thinking: 'Plan.', signature: 's' },
       { type: 'redacted_thinking', data: 'r' },
-      { type: 'text', text: 'Reading.' },
+      { type: 'text', text: 'Reading.', citations: null },
     ]);
     expect(events.filter((e) => e.event === 'content_block_stop')).toHaveLength(3);
   });

@@ -113,7 +113,7 @@ describe("Anthropic's web search tool on /v1/messages", () => {
           expect.objectContaining({ url: 'https://news.example/', cited_text: 'Lyon won.' }),
         ],
       },
-      { type: 'text', text: ' Details follow.' },
+      { type: 'text', text: ' Details follow.', citations: null },
     ]);
     await t.app.close();
   });

@@ -98,7 +98,9 @@ export function webCitation(a: UrlCitation, text: string): Json {
 /**
  * A message's text as Anthropic's text blocks: each span the annotations (web pages) or `documents`
  * (Claude's citations of the client's documents, as it sent them) cite a block with its
- * citations, the text between them plain blocks. Spans that overlap one before are cited there.
+ * citations, the text between them plain blocks (`citations: null`, as Anthropic sends a block
+ * that cites nothing: the SDK's `TextBlock` types the field as always there). Spans that overlap
+ * one before are cited there.
  */
 export function citedTextBlocks(
   text: string,
@@ -115,7 +117,7 @@ export function citedTextBlocks(
   ]
     .filter((c) => c.citations.length > 0)
     .sort((a, b) => a.start - b.start);
-  if (cites.length === 0) return text ? [{ type: 'text', text }] : [];
+  if (cites.length === 0) return text ? [plainText(text)] : [];
   const blocks: Json[] = [];
   let at = 0;
   let last: { end: number; citations: Json[] } | undefined;
@@ -126,14 +128,19 @@ export function citedTextBlocks(
       last.citations.push(...c.citations);
       continue;
     }
-    if (start > at) blocks.push({ type: 'text', text: text.slice(at, start) });
+    if (start > at) blocks.push(plainText(text.slice(at, start)));
     const citations = [...c.citations];
     blocks.push({ type: 'text', text: text.slice(start, end), citations });
     last = { end, citations };
     at = end;
   }
-  if (at < text.length) blocks.push({ type: 'text', text: text.slice(at) });
+  if (at < text.length) blocks.push(plainText(text.slice(at)));
   return blocks;
+}
+
+/** A text block that cites nothing, as Anthropic sends one (SDK `TextBlock`). */
+export function plainText(text: string): Json {
+  return { type: 'text', text, citations: null };
 }
 
 /** The citations over `[from, to)` of the text, clipped to it and counted from `from`. */

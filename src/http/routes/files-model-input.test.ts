@@ -327,7 +327,7 @@ describe("Files as model input (Anthropic's Files API)", () => {
         },
       ],
     } as unknown as Anthropic.MessageCreateParamsNonStreaming);
-    expect(msg.content).toEqual([{ type: 'text', text: 'four' }]);
+    expect(msg.content).toEqual([{ type: 'text', text: 'four', citations: null }]);
     const claude = (lastBody(sent.claude) as { messages: { content: Json[] }[] }).messages[0]!;
     expect(claude.content).toContainEqual({
       type: 'document',

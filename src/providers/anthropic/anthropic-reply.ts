@@ -66,8 +66,9 @@ export function servedTier(u: unknown): { service_tier?: 'default' | 'priority' 
  * Claude's reply fields that chat has no place for (CLAUDE_REPLY_FIELD), each only where Claude
  * sent it: from a Message or a message_delta's `delta`, `stop_details` (a refusal's category and
  * explanation) and `container` (a code-execution container: id, expires_at, skills); from its
- * usage, the tier, the region it inferred in (`inference_geo`) and the cache split by TTL
- * (@anthropic-ai/sdk 1.13 `Message`, `RawMessageDeltaEvent.Delta`, `Usage`).
+ * usage, the tier, the region it inferred in (`inference_geo`), the cache split by TTL, the speed
+ * it ran at (`speed`), its thinking tokens (`output_tokens_details`) and its server tool calls
+ * (`server_tool_use`) (@anthropic-ai/sdk 1.13 `Message`, `RawMessageDeltaEvent.Delta`, `Usage`).
  */
 export function claudeReplyFields(fields: Json, usage: unknown): ClaudeReplyFields {
   const out: ClaudeReplyFields = {};
@@ -81,6 +82,9 @@ export function claudeReplyFields(fields: Json, usage: unknown): ClaudeReplyFiel
   if (typeof u.service_tier === 'string') kept.service_tier = u.service_tier;
   if (typeof u.inference_geo === 'string' || u.inference_geo === null)
     kept.inference_geo = u.inference_geo;
+  if (typeof u.speed === 'string' || u.speed === null) kept.speed = u.speed;
+  for (const key of ['output_tokens_details', 'server_tool_use'] as const)
+    if (isObject(u[key]) || u[key] === null) kept[key] = u[key];
   if (Object.keys(kept).length) out.usage = kept;
   return out;
 }

@@ -99,14 +99,29 @@ const SUMMED = [
   'cache_read_input_tokens',
 ] as const;
 
-/** The usage of two calls of one answer, added up (each call is billed), searches included. */
+/**
+ * The usage of two calls of one answer, added up (each call is billed), searches and thinking
+ * tokens (`output_tokens_details.thinking_tokens`, part of `output_tokens`) included.
+ */
 export function addUsage(a: Json, b: Json): Json {
   const usage: Json = { ...a, ...b };
   for (const key of SUMMED) usage[key] = Number(a[key] ?? 0) + Number(b[key] ?? 0);
   const searches = webSearchRequests(a) + webSearchRequests(b);
   if (searches)
     usage.server_tool_use = { ...(b.server_tool_use as Json), web_search_requests: searches };
+  const thinking = thinkingTokens(a) + thinkingTokens(b);
+  if (thinking)
+    usage.output_tokens_details = {
+      ...(b.output_tokens_details as Json),
+      thinking_tokens: thinking,
+    };
   return usage;
+}
+
+/** The thinking tokens a usage reports (`output_tokens_details.thinking_tokens`), else 0. */
+function thinkingTokens(usage: Json): number {
+  const n = Number((usage.output_tokens_details as Json | null | undefined)?.thinking_tokens ?? 0);
+  return Number.isFinite(n) && n > 0 ? n : 0;
 }
 
 /**

@@ -225,6 +225,9 @@ describe('prompt caching (cache_control)', () => {
       // The SDK's nullable fields: the fixture's reply names no tier and no geo.
       service_tier: null,
       inference_geo: null,
+      output_tokens_details: null,
+      server_tool_use: null,
+      speed: null,
     });
     // Without `usage`, none: the gateway estimates the answer's tokens and flags the record.
     const bare = anthropicToChatResponse(
@@ -276,6 +279,9 @@ describe('prompt caching (cache_control)', () => {
       ...anthropicUsage,
       service_tier: null,
       inference_geo: null,
+      output_tokens_details: null,
+      server_tool_use: null,
+      speed: null,
     });
     const hourly = { ...claude, prices: { ...claude.prices, cacheWrite1hInputPer1M: 6 } };
     expect(costUsd(hourly, usageCounts(usage))).toBeCloseTo(
