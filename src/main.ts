@@ -1,10 +1,12 @@
 // Entry point: load config → build the runtime → listen; SIGTERM/SIGINT drain and flush.
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { ConfigError, loadConfigFile } from './config/load-config.js';
 import { createRuntime } from './runtime.js';
 import { startupMessage } from './startup-message.js';
+import { OPTIONS as SERVE_OPTIONS } from './cli/serve.js';
 
 import { DEFAULT_CONFIG_PATH } from './config/default-config-path.js';
 
@@ -26,7 +28,13 @@ export async function serve(opts: ServeOptions): Promise<() => Promise<void>> {
     setFlagsFromString(`--heap-growing-percent=${config.server.heapGrowthPercent}`);
   if (opts.host) config.server.host = opts.host;
   else if (process.env.HOST) config.server.host = process.env.HOST; // containers: HOST=0.0.0.0
-  const runtime = await createRuntime(config, { configPath: opts.configPath });
+  // What only the loaded config shows (a router's artefact version not there, a request log path
+  // that is no database) names the file, as the schema's errors do.
+  const runtime = await createRuntime(config, { configPath: opts.configPath }).catch((err) => {
+    if (err instanceof ConfigError)
+      throw new ConfigError(`${configPath}: ${err.message}`, err.issues);
+    throw err;
+  });
   for (const w of warnings) runtime.app.log.warn(`config: ${w}`);
   // Handlers before listening: a signal that arrives as soon as the port is open still drains.
   let closing = false;
@@ -87,24 +95,35 @@ export function checkPort(value: number | string, from: string): number {
   );
 }
 
-function parsePortArg(argv: string[]): number | undefined {
-  const i = argv.indexOf('--port');
-  if (i >= 0 && argv[i + 1]) return Number(argv[i + 1]);
-  return undefined;
-}
-
-function parseConfigArg(argv: string[]): string | undefined {
-  const i = argv.indexOf('--config');
-  return i >= 0 ? argv[i + 1] : undefined;
+/**
+ * `node dist/src/main.js` (`npm start -- …`) takes serve's options, strictly: an unknown flag, a
+ * flag without its value or a stray argument is a ConfigError (it was ignored, and `--config` with
+ * no file started the embedded default).
+ */
+export function parseServeArgs(argv: string[]): ServeOptions {
+  try {
+    const { values } = parseArgs({ args: argv, options: SERVE_OPTIONS, strict: true });
+    return {
+      configPath: values.config,
+      port: values.port === undefined ? undefined : checkPort(values.port, '--port'),
+      host: values.host,
+    };
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(
+      `${(err as Error).message} (takes --config <file>, --port <n>, --host <address>)`,
+      ['arguments'],
+    );
+  }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  serve({ configPath: parseConfigArg(process.argv), port: parsePortArg(process.argv) }).catch(
-    (err) => {
+  Promise.resolve()
+    .then(() => serve(parseServeArgs(process.argv.slice(2))))
+    .catch((err) => {
       process.stderr.write(
         err instanceof ConfigError ? `${err.message}\n` : `${(err as Error).stack}\n`,
       );
       process.exit(1);
-    },
-  );
+    });
 }

@@ -217,3 +217,19 @@ describe('calibrate on an artefact of an earlier feature version', () => {
     expect(Array.from(fromFive.sparse)).not.toEqual(Array.from(fromSix.sparse));
   });
 });
+
+// Without a required option, calibrate printed its usage line alone, not which was missing.
+describe('calibrate without a required option', () => {
+  it('names what is missing, exit 2', async () => {
+    const said: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => (said.push(String(s)), true));
+    try {
+      expect(await run(['--model', 'latest', '--data', 'scored.jsonl'])).toBe(2);
+    } finally {
+      vi.restoreAllMocks();
+    }
+    const lines = said.join('').split('\n');
+    expect(lines[0]).toBe('model-router calibrate: missing --prices, --out');
+    expect(lines[1]).toMatch(/^usage: model-router calibrate --model/);
+  });
+});

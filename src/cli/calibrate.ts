@@ -102,8 +102,11 @@ export async function run(argv: string[]): Promise<number> {
     options: OPTIONS,
   });
   if (!values.model || !values.data || !values.prices || !values.out) {
+    // Which are missing first, as train says it.
+    const missing = (['model', 'data', 'prices', 'out'] as const).filter((k) => !values[k]);
     process.stderr.write(
-      'usage: model-router calibrate --model <artefact.json|version> --data <scored.jsonl> --prices <prices.json> --out <artefact.json> [--group <group>] [--anchor <model>] [--confidence-z 1] [--background <a.jsonl>[,<b.jsonl>…]]\n',
+      `model-router calibrate: missing ${missing.map((k) => `--${k}`).join(', ')}\n` +
+        'usage: model-router calibrate --model <artefact.json|version> --data <scored.jsonl> --prices <prices.json> --out <artefact.json> [--group <group>] [--anchor <model>] [--confidence-z 1] [--background <a.jsonl>[,<b.jsonl>…]]\n',
     );
     return 2;
   }

@@ -56,3 +56,41 @@ describe('distribution --router', () => {
     expect(JSON.stringify(JSON.parse(out.join('')))).toContain('"total":2');
   });
 });
+
+// `distribution --compare` on a file that is not a compare run's results: `null` was a TypeError
+// ("Cannot read properties of null", exit 2), a row that is no object the same, and an empty or
+// non-JSON file JSON.parse's own words, none saying which file to pass.
+describe('distribution --compare with a file that is no results.json', () => {
+  const err: string[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'mr-distribution-compare-'));
+  const distribution = async (text: string) => {
+    const file = join(dir, 'results.json');
+    writeFileSync(file, text);
+    err.length = 0;
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    vi.spyOn(process.stderr, 'write').mockImplementation((c) => !!err.push(String(c)));
+    return { code: await run(['--compare', file, '--json']), file };
+  };
+  afterEach(() => vi.restoreAllMocks());
+
+  it.each([['null'], ['{"rows": [null, 5]}'], ['{"rows": [{"ok": true}, []]}']])(
+    'refuses %s as not a compare results.json',
+    async (text) => {
+      const { code, file } = await distribution(text);
+      expect(code).toBe(1);
+      expect(err.join('')).toContain(`${file} is not a compare results.json`);
+    },
+  );
+
+  it.each([[''], ['{"rows": ['], ['{"prompt": "a"}\n{"prompt": "b"}']])(
+    'says %j is not JSON and which file to pass',
+    async (text) => {
+      const { code, file } = await distribution(text);
+      expect(code).toBe(1);
+      expect(err.join('')).toMatch(
+        new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not JSON \\(.+\\): pass`),
+      );
+      expect(err.join('')).toContain('results.json');
+    },
+  );
+});

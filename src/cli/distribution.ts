@@ -18,6 +18,7 @@ import {
 import { escapeHtml, htmlPage } from '../reporting/svg-chart.js';
 import { openRequestLogToRead } from '../store/open-request-store.js';
 import { requestLogReadError } from '../store/store-unavailable.js';
+import { describeValue } from '../core/describe-value.js';
 import { parseDuration } from '../core/time-range.js';
 import { checkOutFile } from './out-path.js';
 import { DataError } from '../../training/data-error.js';
@@ -78,14 +79,29 @@ async function fromLog(
 }
 
 function fromCompare(file: string): RoutedItem[] {
-  let result: CompareResult;
+  let text: string;
   try {
-    result = JSON.parse(readFileSync(file, 'utf8')) as CompareResult;
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new InputError(`cannot read the compare results ${file}: ${(err as Error).message}`);
   }
-  if (!Array.isArray(result.rows))
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new InputError(
+      `${file} is not JSON (${(err as Error).message}): pass the results.json that compare wrote in its --out folder`,
+    );
+  }
+  const rows = isObject(parsed) ? parsed.rows : undefined;
+  if (!Array.isArray(rows))
     throw new InputError(`${file} is not a compare results.json (it has no "rows" array)`);
+  const bad = rows.findIndex((r) => !isObject(r));
+  if (bad >= 0)
+    throw new InputError(
+      `${file} is not a compare results.json (rows[${bad}] is ${describeValue(rows[bad])}, not an object)`,
+    );
+  const result = parsed as CompareResult;
   // Routed requests only (this router says which mode it used); a foreign endpoint says nothing,
   // so then every row counts.
   const ok = result.rows.filter((r) => r.ok && (r.served_model || r.deployment));
@@ -181,4 +197,8 @@ export async function run(argv: string[]): Promise<number> {
     if (!values.json) process.stdout.write(`\nwrote ${values.out}\n`);
   }
   return 0;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

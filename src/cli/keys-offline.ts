@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { generateApiKey, generateKeyId, hashApiKey } from '../auth/api-key.js';
 import { keyWarnings } from '../auth/key-routes.js';
-import { parseConfig, readConfigFile } from '../config/load-config.js';
+import { ConfigError, parseConfig, readConfigFile } from '../config/load-config.js';
 import { isObject } from '../core/is-object.js';
 import type { KeysIo, KeysValues } from './keys.js';
 import { graceSeconds, issueBody } from './keys-issue-body.js';
@@ -87,7 +87,16 @@ export function offline(
     next = keys.filter((k) => k.id !== id);
   }
   // Validate the whole result before writing, so a bad flag never leaves a broken file.
-  parseConfig({ ...raw, auth: { ...(raw.auth ?? {}), keys: next } }, { ...process.env, ...io.env });
+  try {
+    parseConfig(
+      { ...raw, auth: { ...(raw.auth ?? {}), keys: next } },
+      { ...process.env, ...io.env },
+    );
+  } catch (err) {
+    // Named, as every other refusal of a config file is: the file may have been invalid already.
+    if (err instanceof ConfigError) throw new ConfigError(`${file}: ${err.message}`, err.issues);
+    throw err;
+  }
   if (isJson) {
     writeFileSync(
       file,

@@ -29,6 +29,20 @@ deployments:
 `;
 
 describe('keys CLI offline (--config)', () => {
+  // A config file with an error of its own (a typo) was refused as "keys issue: Invalid config:"
+  // without the file's name; the refusal now names it, as check-config and serve do.
+  it('refuses to write a key into an invalid file, naming the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keys-cli-invalid-'));
+    const file = join(dir, 'router.yaml');
+    const text = YAML.replace('contextWindow: 1000', 'contextWindw: 1000');
+    writeFileSync(file, text);
+    const a = io();
+    expect(await run(['issue', '--config', file, '--tenant', 'acme'], a.io)).toBe(1);
+    expect(a.err.join('')).toContain(`keys issue: ${file}: Invalid config:\n`);
+    expect(a.err.join('')).toContain('contextWindw: unknown key');
+    expect(readFileSync(file, 'utf8')).toBe(text);
+  });
+
   it('issues into the YAML (hash only, comments kept), lists and revokes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'keys-cli-'));
     const file = join(dir, 'router.yaml');

@@ -14,6 +14,7 @@ import { extractFeatures } from '../routing/features.js';
 import { openRequestStore } from '../store/open-request-store.js';
 import { newRequestRecord, type RequestRecord } from '../store/request-record.js';
 import { replayRequest, run } from './simulate.js';
+import { testConfigInput } from '../../test/helpers/test-config.js';
 
 describe('simulate', () => {
   it('replays a logged single-turn prompt with the features it was routed on', () => {
@@ -219,5 +220,29 @@ describe('simulate: answers still running', () => {
     ]);
     expect(during.simulated.share[pick]).toBe(1);
     expect(during.replayed_as_logged.agreement).toBe(1);
+  });
+});
+
+// With `requestLog.kind: none` simulate opened a SQLite log at the default path anyway (creating
+// ./data/requests.db) and replayed "0 logged requests", exit 0, where report, distribution and
+// feedback export say there is no log (exit 1).
+describe('simulate with requestLog.kind: none', () => {
+  it('says there is no request log, exit 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-simulate-none-'));
+    const configFile = join(dir, 'config.json');
+    writeFileSync(configFile, JSON.stringify(testConfigInput({ requestLog: { kind: 'none' } })));
+    const err: string[] = [];
+    const out: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((c) => !!err.push(String(c)));
+    vi.spyOn(process.stdout, 'write').mockImplementation((c) => !!out.push(String(c)));
+    try {
+      expect(await run(['--config', configFile])).toBe(1);
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(err.join('')).toBe(
+      'the config has requestLog.kind: none; there are no requests to replay\n',
+    );
+    expect(out.join('')).toBe('');
   });
 });

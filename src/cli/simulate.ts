@@ -101,6 +101,13 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const { config } = loadConfigFile(values.config ?? DEFAULT_CONFIG_PATH);
     requestLog = config.requestLog;
+    // As report says it: opened anyway, it was a new, empty SQLite log and "0 logged requests".
+    if (config.requestLog.kind === 'none') {
+      process.stderr.write(
+        'the config has requestLog.kind: none; there are no requests to replay\n',
+      );
+      return 1;
+    }
     const deployments = new Map(config.deployments.map((d) => [d.name, d]));
     const modelsDir = config.routing.modelsDir ?? DEFAULT_MODELS_DIR;
     const routerFor = createRouterFactory(modelsDir, (m) =>

@@ -266,3 +266,21 @@ describe('train --out that cannot be written once trained', () => {
     expect(readdirSync(dir).sort()).toEqual(['a.json', 'd.jsonl']);
   });
 });
+
+// Without a required option, train printed its usage line alone: which option was missing was left
+// to the reader to work out.
+describe('train without a required option', () => {
+  it.each([
+    [['--data', 'a.jsonl', '--prices', 'p.json'], '--out'],
+    [['--out', 'a.json'], '--data, --prices'],
+  ])('%j names what is missing (%s), exit 2', async (args, missing) => {
+    const said = stderrOf();
+    try {
+      expect(await run(args)).toBe(2);
+    } finally {
+      said.restore();
+    }
+    expect(said.text.split('\n')[0]).toBe(`model-router train: missing ${missing}`);
+    expect(said.text.split('\n')[1]).toMatch(/^usage: model-router train --data/);
+  });
+});

@@ -110,8 +110,15 @@ export async function run(argv: string[]): Promise<number> {
   });
   const files = fileList(values.data);
   if (!files.length || !values.prices || !values.out) {
+    // Which are missing first: the usage line alone left the reader to compare it with the command.
+    const missing = [
+      ...(files.length ? [] : ['--data']),
+      ...(values.prices ? [] : ['--prices']),
+      ...(values.out ? [] : ['--out']),
+    ];
     process.stderr.write(
-      'usage: model-router train --data <a.jsonl>[,<b.jsonl>…] --prices <prices.json> --out <artefact.json> [--seed N] [--version V] [--confidence-z Z] [--work-budget <millions>]\n',
+      `model-router train: missing ${missing.join(', ')}\n` +
+        'usage: model-router train --data <a.jsonl>[,<b.jsonl>…] --prices <prices.json> --out <artefact.json> [--seed N] [--version V] [--confidence-z Z] [--work-budget <millions>]\n',
     );
     return 2;
   }

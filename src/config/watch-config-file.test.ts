@@ -178,6 +178,26 @@ describe('watchConfigFile: how the file is changed', () => {
       ]);
     expect(said.info).toEqual([expect.stringContaining('the live config is kept')]);
   });
+
+  // The warning compared with the file read before, not with what the process runs on: a port
+  // put back to the one it listens on was said to wait for a restart too.
+  it('a port put back to the one the process runs on is not said to wait', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-watch-port-back-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'router.yaml');
+    const input = testConfigInput();
+    writeFileSync(file, stringify(input));
+    const { service, said } = await watched(input, file);
+    const running = service.current.config.server.port;
+    writeFileSync(file, stringify({ ...input, server: { ...input.server, port: running + 1 } }));
+    await expect.poll(() => said.info.length, { timeout: 5000 }).toBe(1);
+    writeFileSync(file, `# back\n${stringify(input)}`);
+    await expect.poll(() => said.info.length, { timeout: 5000 }).toBe(2);
+    expect(said.warn).toEqual([
+      "config reload: server.port is this process's own, read at start-up: the new value applies after a restart",
+    ]);
+    expect(service.current.config.server.port).toBe(running);
+  });
 });
 
 describe('waitingForRestart', () => {

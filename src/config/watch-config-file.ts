@@ -64,8 +64,10 @@ export function watchConfigFile(
           ? `config reload: applied ${file} as version ${v.version}`
           : `config reload: ${file} says what was last loaded from it; the live config is kept`,
       );
-      // Where it listens and its stores' URLs are this process's own, kept until a restart.
-      const local = before ? perProcessChanges(before, config) : [];
+      // Where it listens and its stores' URLs are this process's own, kept until a restart: an
+      // edit that changes one is said to wait, unless it puts back the value the process runs on.
+      const running = new Set(perProcessChanges(service.current.config, config));
+      const local = before ? perProcessChanges(before, config).filter((p) => running.has(p)) : [];
       const waiting = [
         ...(local.length
           ? [

@@ -47,7 +47,7 @@ const SQLITE_HEADER = 'SQLite format 3\u0000';
  * SQLite 3 one (an empty file is an empty database). SQLite's own words for them are "unable to
  * open database file" and, at the first query, "file is not a database".
  */
-function checkSqliteFile(path: string): void {
+export function checkSqliteFile(path: string): void {
   if (statSync(path).isDirectory())
     throw new MissingRequestLog(
       `requestLog.sqlitePath ${path} is a directory: name the SQLite file in it the router writes (./data/requests.db by default)`,
