@@ -10,7 +10,6 @@
 // that knows it answers), and of two issues of one id the later stands. Replica Y reaches Redis
 // through a loopback proxy that holds its write-back at its first write, and X's lock attempts are
 // watched, so the steps of X and Y are ordered without sleeping.
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { KeyStore } from '../../src/auth/key-store.js';
 import { systemClock } from '../../src/core/clock.js';
@@ -22,6 +21,7 @@ import {
   startRedisProxy,
   uniquePrefix,
 } from './redis-helpers.js';
+import { admitted, storedKeys } from './key-race-helpers.js';
 
 const available = await redisAvailable();
 /** This suite's loopback ports, for its proxy (hG3's range). */
@@ -106,22 +106,6 @@ async function issueDuringWriteBack(
   proxy.release();
   await writingBack;
   return issuing;
-}
-
-/** The key records Redis holds under `prefix`. */
-async function storedKeys(prefix: string): Promise<Record<string, string>> {
-  const client = new Redis(REDIS_URL);
-  try {
-    return await client.hgetall(`${prefix}auth:keys`);
-  } finally {
-    client.disconnect();
-  }
-}
-
-/** Which of `secrets` each replica lets in (key id, or null), once both read the store again. */
-async function admitted(replicas: KeyStore[], secrets: string[]) {
-  for (const r of replicas) await r.refresh();
-  return replicas.map((r) => secrets.map((s) => r.findByKey(s)?.id ?? null));
 }
 
 describe.skipIf(!available)('issuing a key by id while another replica writes back', () => {

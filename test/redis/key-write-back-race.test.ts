@@ -9,7 +9,6 @@
 // a key revoked there nor a record older than the one there, under a lock that rotations and
 // revocations take too. Replica X reaches Redis through a loopback proxy that holds its commands
 // at a chosen step, so the steps of X and Y are ordered without sleeping.
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../src/auth/api-key.js';
 import { KeyStore } from '../../src/auth/key-store.js';
@@ -22,6 +21,7 @@ import {
   startRedisProxy,
   uniquePrefix,
 } from './redis-helpers.js';
+import { admitted, storedKeys } from './key-race-helpers.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const available = await redisAvailable();
@@ -82,22 +82,6 @@ async function fleetThenLoss() {
 /** X's first write of its write-back (or the lock it takes for it) is held at the proxy. */
 const keyWrite = (command: string) =>
   /\r\n(hset|set)\r\n/i.test(command) && command.includes('auth:');
-
-/** The key records Redis holds under `prefix`. */
-async function storedKeys(prefix: string): Promise<Record<string, string>> {
-  const client = new Redis(REDIS_URL);
-  try {
-    return await client.hgetall(`${prefix}auth:keys`);
-  } finally {
-    client.disconnect();
-  }
-}
-
-/** Which of `secrets` each replica lets in (key id, or null), once both read the store again. */
-async function admitted(replicas: KeyStore[], secrets: string[]) {
-  for (const r of replicas) await r.refresh();
-  return replicas.map((r) => secrets.map((s) => r.findByKey(s)?.id ?? null));
-}
 
 describe.skipIf(!available)('key changes racing the write-back to an emptied Redis', () => {
   it('a rotation made while another replica writes back is kept: the old secret stays refused', async () => {
