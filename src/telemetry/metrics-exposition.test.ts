@@ -16,7 +16,8 @@ import {
 import { registry } from './metrics.js';
 import { prefersOpenMetrics } from './metrics-exposition.js';
 
-const PROMTOOL = '/usr/bin/promtool';
+/** Debian's, or the one `.ci/run` unpacks from Debian's package (`PROMTOOL`). */
+const PROMTOOL = process.env.PROMTOOL ?? '/usr/bin/promtool';
 const hasPromtool = existsSync(PROMTOOL);
 if (!hasPromtool)
   console.warn(
