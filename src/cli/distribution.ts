@@ -19,6 +19,7 @@ import { escapeHtml, htmlPage } from '../reporting/svg-chart.js';
 import { openRequestLogToRead } from '../store/open-request-store.js';
 import { requestLogReadError } from '../store/store-unavailable.js';
 import { describeValue } from '../core/describe-value.js';
+import { isObject } from '../core/is-object.js';
 import { parseDuration } from '../core/time-range.js';
 import { checkOutFile } from './out-path.js';
 import { DataError } from '../../training/data-error.js';
@@ -197,8 +198,4 @@ export async function run(argv: string[]): Promise<number> {
     if (!values.json) process.stdout.write(`\nwrote ${values.out}\n`);
   }
   return 0;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

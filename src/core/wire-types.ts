@@ -186,6 +186,15 @@ export interface ClaudeReplyFields {
 }
 
 /**
+ * Claude's own reply fields on a chat reply or chunk (CLAUDE_REPLY_FIELD), if it has them: read
+ * by the Anthropic client's way back (src/http/anthropic/) and the answer cache's copy of a stream.
+ */
+export function claudeReplyOf(holder: unknown): ClaudeReplyFields | undefined {
+  const fields = isObject(holder) ? holder[CLAUDE_REPLY_FIELD] : undefined;
+  return isObject(fields) ? (fields as ClaudeReplyFields) : undefined;
+}
+
+/**
  * Claude's reply fields so far with those a later chunk said (`said`): its fields win, but a
  * container stays the one message_start named unless message_delta names another.
  */

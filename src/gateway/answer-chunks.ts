@@ -3,7 +3,12 @@
 // response is replayed as the chunks a stream of it would have sent (so a stream can be a hit).
 import { ReasoningAccumulator, reasoningDetailsOf } from '../core/reasoning-details.js';
 import type { ChatChunk, ChatResponse, ClaudeReplyFields } from '../core/wire-types.js';
-import { chunkFields, CLAUDE_REPLY_FIELD, mergeClaudeReply } from '../core/wire-types.js';
+import {
+  chunkFields,
+  CLAUDE_REPLY_FIELD,
+  claudeReplyOf,
+  mergeClaudeReply,
+} from '../core/wire-types.js';
 import { matchedStopOf } from '../core/matched-stop.js';
 import { isObject } from '../core/is-object.js';
 
@@ -79,8 +84,8 @@ export class ChunkCollector {
     const c = chunkFields(chunk);
     this.head ??= c;
     if (c.usage) this.usage = c.usage;
-    const said = (c as { [CLAUDE_REPLY_FIELD]?: unknown })[CLAUDE_REPLY_FIELD];
-    if (isObject(said)) this.claude = mergeClaudeReply(this.claude, said as ClaudeReplyFields);
+    const said = claudeReplyOf(c);
+    if (said) this.claude = mergeClaudeReply(this.claude, said);
     for (const choice of c.choices) {
       let so = this.choices.get(choice.index);
       if (!so) {
@@ -178,7 +183,7 @@ export function replayChunks(response: ChatResponse, includeUsage: boolean): Cha
   const chunks: ChatChunk[] = [];
   // Claude's reply fields (CLAUDE_REPLY_FIELD), whole, on the first chunk: its Anthropic client's
   // message_start says them, and its message_delta keeps them (src/http/anthropic/messages-stream.ts).
-  const claude = (response as { [CLAUDE_REPLY_FIELD]?: unknown })[CLAUDE_REPLY_FIELD];
+  const claude = claudeReplyOf(response);
   for (const choice of response.choices) {
     const delta: Record<string, unknown> = { role: 'assistant' };
     const reasoning = reasoningDetailsOf(choice.message);
@@ -194,7 +199,7 @@ export function replayChunks(response: ChatResponse, includeUsage: boolean): Cha
     chunks.push({
       ...base,
       choices: [{ index: choice.index, delta, finish_reason: null, logprobs: null }],
-      ...(isObject(claude) && chunks.length === 0 ? { [CLAUDE_REPLY_FIELD]: claude } : {}),
+      ...(claude && chunks.length === 0 ? { [CLAUDE_REPLY_FIELD]: claude } : {}),
     } as ChatChunk);
     const stop = matchedStopOf(choice);
     chunks.push({

@@ -6,6 +6,7 @@
 // per-attempt overrides (`max_tokens`, `output_config`, `speed`, `thinking`), "any other key is
 // rejected at parse time".
 import { z } from 'zod';
+import { describeValue } from '../../core/describe-value.js';
 import { invalidRequest } from '../../core/errors.js';
 
 /** Every key an entry takes (SDK `BetaFallbackParam`). */
@@ -78,7 +79,7 @@ export function checkFallbacks(fallbacks: unknown): void {
   if (fallbacks === undefined || fallbacks === null || fallbacks === 'default') return;
   if (!Array.isArray(fallbacks))
     throw invalidRequest(
-      `fallbacks: Input should be "default" or a list of entries such as [{"model": "claude-haiku-4-5"}] (got ${JSON.stringify(fallbacks).slice(0, 60)})`,
+      `fallbacks: Input should be "default" or a list of entries such as [{"model": "claude-haiku-4-5"}] (got ${describeValue(fallbacks)})`,
       'fallbacks',
     );
   fallbacks.forEach((entry, i) => {

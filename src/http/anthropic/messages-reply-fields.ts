@@ -6,7 +6,6 @@ import type { ChatResponse, ClaudeReplyFields, DocumentCitations } from '../../c
 import {
   cacheWrite1hTokens,
   cacheWriteTokens,
-  CLAUDE_REPLY_FIELD,
   DOCUMENT_CITATIONS_FIELD,
 } from '../../core/wire-types.js';
 import { matchedStopOf } from '../../core/matched-stop.js';
@@ -36,12 +35,6 @@ const ANTHROPIC_TIERS: Record<string, string> = { default: 'standard', priority:
  */
 export function directCaller(): Json {
   return { type: 'direct' };
-}
-
-/** Claude's own reply fields on a chat reply or chunk (CLAUDE_REPLY_FIELD), if it has them. */
-export function claudeReplyOf(holder: unknown): ClaudeReplyFields | undefined {
-  const fields = isObject(holder) ? holder[CLAUDE_REPLY_FIELD] : undefined;
-  return isObject(fields) ? (fields as ClaudeReplyFields) : undefined;
 }
 
 /**

@@ -3,12 +3,12 @@
 // stream events, is messages-stream.ts; the way in is messages-convert.ts.
 import { newId } from '../../core/ids.js';
 import type { ChatResponse, ReasoningDetail } from '../../core/wire-types.js';
+import { claudeReplyOf } from '../../core/wire-types.js';
 import { serverBlocksOf } from '../../core/web-search.js';
 import { plainText, textAndServerBlocks } from './messages-web-search.js';
 import { reasoningTextOf } from '../../core/reasoning-text.js';
 import { answerUsageCounts } from '../../gateway/cost.js';
 import {
-  claudeReplyOf,
   directCaller,
   documentCitationsOf,
   messageFields,

@@ -8,14 +8,13 @@ import type {
   ClaudeReplyFields,
   ReasoningDetail,
 } from '../../core/wire-types.js';
-import { mergeClaudeReply, SERVER_BLOCKS_FIELD } from '../../core/wire-types.js';
+import { claudeReplyOf, mergeClaudeReply, SERVER_BLOCKS_FIELD } from '../../core/wire-types.js';
 import { serverBlocksOf, type UrlCitation } from '../../core/web-search.js';
 import { plainText, serverBlockEvents, webCitation } from './messages-web-search.js';
 import { estimateStreamedTokens } from '../../gateway/track-stream.js';
 import { reasoningTextOf } from '../../core/reasoning-text.js';
 import { outputChars } from '../../core/output-chars.js';
 import {
-  claudeReplyOf,
   deltaFields,
   directCaller,
   documentCitationsOf,

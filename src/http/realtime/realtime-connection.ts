@@ -4,9 +4,10 @@
 // refused with an `error` event), its key checked again (refused: close 1008), and sent on as
 // the object read, written again: `response.create` admitted (else refused with an `error`
 // event), `session.update`'s `model` set to the deployment's and, with the content filter on,
-// `conversation.item.create`'s text and a `response.create`'s own `input` items' text filtered. The upstream's events that start and end responses
-// are read (session-responses.ts: one request-log record each); one it started by itself (server
-// VAD) is admitted as it starts, and cancelled upstream when refused. Either
+// `conversation.item.create`'s text and a `response.create`'s own `input` items' text filtered.
+// The upstream's events that start and end responses are read (session-responses.ts: one
+// request-log record each); one it started by itself (server VAD) is admitted as it starts, and
+// cancelled upstream when refused. Either
 // side closing closes the other; an upstream that breaks (close 1006, 1011–1014, a socket error)
 // counts against its deployment's circuit breaker. The relay it holds (realtime-relay.ts) sends
 // each direction with backpressure (relay-backpressure.ts): a side that stops reading pauses the

@@ -6,6 +6,7 @@
 // stored conversation give it), finish reason and usage.
 import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import { GatewayError } from '../../core/errors.js';
+import { isObject } from '../../core/is-object.js';
 import { nearestEffort } from '../../core/reasoning-effort.js';
 import { chatCallName } from '../../core/tool-namespace.js';
 import type { ChatChunk, ChatResponse } from '../../core/wire-types.js';
@@ -21,9 +22,6 @@ import type { SseMessage } from '../sse-parser.js';
 type ToolCall = NonNullable<ChatResponse['choices'][number]['message']['tool_calls']>[number];
 
 type Json = Record<string, unknown>;
-
-const isObject = (v: unknown): v is Json =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** `/responses` beside the deployment's chat endpoint (Azure: the v1 path, no api-version). */
 export function responsesUrl(deployment: DeploymentConfig): URL {
