@@ -179,6 +179,7 @@ describe("an OpenAI-format model's reasoning to a Responses API client", () => {
     id,
     summary: [],
     content: [{ type: 'reasoning_text', text: SHOWN }],
+    status: 'completed',
   });
 
   it('JSON: a reasoning item with the reasoning text, filtered, before the message', async () => {

@@ -6,6 +6,8 @@
 // it becomes the thinking block again, so Claude goes on thinking in a tool loop. The content is
 // opaque to the client, not encrypted: the client already has the text, and Anthropic checks the
 // signature. Reasoning items of other upstreams (OpenAI's encrypted reasoning) are not ours to open.
+// An OpenAI-format model's reasoning text is a reasoning item too (reasoningTextItem), with the text
+// as its summary only when the request asks for one (summaryAsked).
 import { isSignedThinking } from '../../core/reasoning-details.js';
 import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
@@ -42,13 +44,31 @@ export function reasoningItem(detail: ReasoningDetail, id: string): Json {
 }
 
 /**
- * An OpenAI-format model's reasoning text (`reasoning_content`, `reasoning`: DeepSeek-R1 or
- * gpt-oss on vLLM) as a `reasoning` item with it as `reasoning_text` content, as OpenAI's API
- * returns an open-weights model's reasoning. It has no `encrypted_content`: sent back, it is not
- * ours to open (isOurReasoningItem), so it is left out, as the reasoning of such models must be.
+ * Whether the request asks for a reasoning summary (`reasoning.summary`, or the deprecated
+ * `reasoning.generate_summary`: `auto`, `concise` or `detailed`; openapi.yaml `Reasoning`).
  */
-export function reasoningTextItem(text: string, id: string): Json {
-  return { type: 'reasoning', id, summary: [], content: [{ type: 'reasoning_text', text }] };
+export function summaryAsked(request: Json): boolean {
+  const r = isObject(request.reasoning) ? request.reasoning : {};
+  const summary = r.summary ?? r.generate_summary;
+  return summary === 'auto' || summary === 'concise' || summary === 'detailed';
+}
+
+/**
+ * An OpenAI-format model's reasoning text (`reasoning_content`, `reasoning`: DeepSeek-R1 or
+ * gpt-oss on vLLM, the simulated fleet's reasoning models) as a `reasoning` item with it as
+ * `reasoning_text` content, as OpenAI's API returns an open-weights model's reasoning; `summary`
+ * is the same text when the request asked for one (summaryAsked: the router writes no summary of
+ * its own, whichever level is asked), else empty, as OpenAI's. It has no `encrypted_content`: sent
+ * back, it is not ours to open (isOurReasoningItem), so it is left out, as the reasoning of such
+ * models must be.
+ */
+export function reasoningTextItem(text: string, id: string, summarized: boolean): Json {
+  return {
+    type: 'reasoning',
+    id,
+    summary: summarized ? [{ type: 'summary_text', text }] : [],
+    content: [{ type: 'reasoning_text', text }],
+  };
 }
 
 /** Whether an input item is a reasoning item this router wrote (not an upstream's own). */

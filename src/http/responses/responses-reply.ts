@@ -6,7 +6,8 @@ import { reasoningDetailsOf } from '../../core/reasoning-details.js';
 import type { ChatMessage, ChatResponse } from '../../core/wire-types.js';
 import { isObject } from '../../core/is-object.js';
 import type { Json } from './responses-convert.js';
-import { reasoningItem, reasoningTextItem } from './responses-reasoning.js';
+import { reasoningItem, reasoningTextItem, summaryAsked } from './responses-reasoning.js';
+import { cutShortIndex, isCutShort } from './cut-short.js';
 import { reasoningTextOf } from '../../core/reasoning-text.js';
 import { conversationField } from '../conversations/conversation-turn.js';
 import { callName } from './responses-tools.js';
@@ -143,20 +144,26 @@ export function chatToResponse(
   // Claude's thinking first, as it came: one reasoning item per block (after a compaction item).
   const output: Json[] = [
     ...(ctx.compaction ? [ctx.compaction] : []),
-    ...(thinking ?? []).map((d) => reasoningItem(d, newId('rs_'))),
-    ...(reasoningText ? [reasoningTextItem(reasoningText, newId('rs_'))] : []),
+    ...(thinking ?? []).map((d) => ({ ...reasoningItem(d, newId('rs_')), status: 'completed' })),
+    ...(reasoningText
+      ? [
+          {
+            ...reasoningTextItem(reasoningText, newId('rs_'), summaryAsked(ctx.request)),
+            status: 'completed',
+          },
+        ]
+      : []),
   ];
   // Claude's searches for the hosted web search tool, before the answer that cites them.
   output.push(...webSearchCalls(serverBlocksOf(message), wantsSources(ctx.request)));
-  // An answer cut short (the token limit, a content filter): the response is `incomplete`, and
-  // so is its message, as OpenAI marks both (openapi.yaml `OutputMessage.status`).
-  const incomplete =
-    choice?.finish_reason === 'length' || choice?.finish_reason === 'content_filter';
+  // An answer cut short (the token limit, a content filter): the response is `incomplete`, and so
+  // is the item it stopped in (cut-short.ts).
+  const incomplete = isCutShort(choice?.finish_reason);
   if (message?.content) {
     output.push({
       type: 'message',
       id: newId('msg_'),
-      status: incomplete ? 'incomplete' : 'completed',
+      status: 'completed',
       role: 'assistant',
       content: [
         {
@@ -197,6 +204,8 @@ export function chatToResponse(
       status: 'completed',
     });
   }
+  const cutAt = cutShortIndex(output, incomplete);
+  if (cutAt >= 0) output[cutAt] = { ...output[cutAt], status: 'incomplete' };
   const response = {
     ...baseResponse(ctx, reply.model, incomplete ? 'incomplete' : 'completed', reply.service_tier),
     incomplete_details: incomplete

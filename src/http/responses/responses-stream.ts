@@ -12,7 +12,8 @@ import type {
 } from '../../core/wire-types.js';
 import { SERVER_BLOCKS_FIELD } from '../../core/wire-types.js';
 import type { Json } from './responses-convert.js';
-import { reasoningItem, reasoningTextItem } from './responses-reasoning.js';
+import { reasoningItem, reasoningTextItem, summaryAsked } from './responses-reasoning.js';
+import { cutShortIndex, doneStatus, isCutShort } from './cut-short.js';
 import { reasoningTextOf } from '../../core/reasoning-text.js';
 import { serverBlocksOf } from '../../core/web-search.js';
 import { isWebSearchUse, wantsSources, webSearchCall } from './web-search-calls.js';
@@ -71,37 +72,62 @@ export async function* chatChunksToResponseEvents(
     | { key: number; item: Json; index: number; pieces: ReasoningAccumulator; summary: string }
     | undefined;
   const thinking: ReasoningDetail[] = [];
+  // The item a cut-short answer stopped in (cut-short.ts): known once the chunks have ended, when
+  // the items still open are closed; those closed before it were finished.
+  let cutAt = -1;
+  /** A summary part's end events (`status: incomplete` on the part of an item cut short). */
+  const summaryDone = function* (at: Json, text: string, status: string) {
+    const part = { type: 'summary_text', text };
+    yield ev('response.reasoning_summary_text.done', { ...at, summary_index: 0, text });
+    yield ev('response.reasoning_summary_part.done', {
+      ...at,
+      summary_index: 0,
+      ...(status === 'incomplete' ? { status } : {}),
+      part,
+    });
+  };
   const summaryEvent = (type: string, payload: Json) =>
     ev(type, { item_id: block!.item.id, output_index: block!.index, summary_index: 0, ...payload });
   /** Ends the reasoning item being streamed: its summary's end events and the item, whole. */
   const closeBlock = function* () {
     if (!block) return;
     const detail = block.pieces.details()[0]!;
-    if (block.summary) {
-      const part = { type: 'summary_text', text: block.summary };
-      yield summaryEvent('response.reasoning_summary_text.done', { text: block.summary });
-      yield summaryEvent('response.reasoning_summary_part.done', { part });
-    }
-    Object.assign(block.item, reasoningItem(detail, String(block.item.id)));
+    const status = doneStatus(block.index, cutAt);
+    if (block.summary)
+      yield* summaryDone(
+        { item_id: block.item.id, output_index: block.index },
+        block.summary,
+        status,
+      );
+    Object.assign(block.item, reasoningItem(detail, String(block.item.id)), { status });
     yield ev('response.output_item.done', { output_index: block.index, item: block.item });
     thinking.push(detail);
     block = undefined;
   };
-  // An OpenAI-format model's reasoning text: its reasoning item while it streams.
+  // An OpenAI-format model's reasoning text: its reasoning item while it streams, with its text as
+  // the item's summary too when the request asks for one (reasoningTextItem), streamed beside it.
+  const summarized = summaryAsked(ctx.request);
   let reasoningText: { item: Json; index: number; value: string } | undefined;
   const reasoningTextAt = () => ({
     item_id: reasoningText!.item.id,
     output_index: reasoningText!.index,
     content_index: 0,
   });
-  /** Ends the reasoning text's item: its text's and part's end events and the item, whole. */
+  const summaryAt = () => ({
+    item_id: reasoningText!.item.id,
+    output_index: reasoningText!.index,
+    summary_index: 0,
+  });
+  /** Ends the reasoning text's item: its text's, part's and summary's end events, the item whole. */
   const closeReasoningText = function* () {
     if (!reasoningText) return;
     const { item, index, value } = reasoningText;
+    const status = doneStatus(index, cutAt);
     yield ev('response.reasoning_text.done', { ...reasoningTextAt(), text: value });
     const part = { type: 'reasoning_text', text: value };
     yield ev('response.content_part.done', { ...reasoningTextAt(), part });
-    Object.assign(item, reasoningTextItem(value, String(item.id)));
+    if (summarized) yield* summaryDone({ item_id: item.id, output_index: index }, value, status);
+    Object.assign(item, reasoningTextItem(value, String(item.id), summarized), { status });
     yield ev('response.output_item.done', { output_index: index, item });
     reasoningText = undefined;
   };
@@ -155,7 +181,7 @@ export async function* chatChunksToResponseEvents(
         const key = d.index ?? 0;
         if (block && block.key !== key) yield* closeBlock();
         if (!block) {
-          const item = { type: 'reasoning', id: newId('rs_'), summary: [] };
+          const item = { type: 'reasoning', id: newId('rs_'), summary: [], status: 'in_progress' };
           block = {
             key,
             item,
@@ -179,7 +205,13 @@ export async function* chatChunksToResponseEvents(
       const reasoned = block ? undefined : reasoningTextOf(delta);
       if (reasoned) {
         if (!reasoningText) {
-          const item = { type: 'reasoning', id: newId('rs_'), summary: [], content: [] };
+          const item = {
+            type: 'reasoning',
+            id: newId('rs_'),
+            summary: [],
+            content: [],
+            status: 'in_progress',
+          };
           reasoningText = { item, index: output.length, value: '' };
           output.push(item);
           yield ev('response.output_item.added', { output_index: reasoningText.index, item });
@@ -187,9 +219,16 @@ export async function* chatChunksToResponseEvents(
             ...reasoningTextAt(),
             part: { type: 'reasoning_text', text: '' },
           });
+          if (summarized)
+            yield ev('response.reasoning_summary_part.added', {
+              ...summaryAt(),
+              part: { type: 'summary_text', text: '' },
+            });
         }
         reasoningText.value += reasoned;
         yield ev('response.reasoning_text.delta', { ...reasoningTextAt(), delta: reasoned });
+        if (summarized)
+          yield ev('response.reasoning_summary_text.delta', { ...summaryAt(), delta: reasoned });
       }
       if ((delta as Json)[SERVER_BLOCKS_FIELD] !== undefined)
         for (const sb of serverBlocksOf(delta)) yield* searchEvents(sb.block);
@@ -253,12 +292,14 @@ export async function* chatChunksToResponseEvents(
     yield ev('response.created', { response: baseResponse(ctx, model, 'in_progress') });
     yield* compactionEvents();
   }
+  // Cut short (the token limit, a content filter): the response and the item it stopped in, the
+  // last, are incomplete (cut-short.ts); the items still open close now.
+  const incomplete = isCutShort(finish);
+  cutAt = cutShortIndex(output, incomplete);
   yield* closeBlock();
   yield* closeReasoningText();
   // A search whose results never came (the stream ended first): done with none.
   for (const search of [...searches.values()]) yield* searchDone(search, { content: [] });
-  // Cut short (the token limit, a content filter): the response and its message are incomplete.
-  const incomplete = finish === 'length' || finish === 'content_filter';
   if (text) {
     const part = {
       type: 'output_text',
@@ -279,10 +320,11 @@ export async function* chatChunksToResponseEvents(
       content_index: 0,
       part,
     });
-    Object.assign(text.item, { status: incomplete ? 'incomplete' : 'completed', content: [part] });
+    Object.assign(text.item, { status: doneStatus(text.index, cutAt), content: [part] });
     yield ev('response.output_item.done', { output_index: text.index, item: text.item });
   }
-  for (const call of calls.values()) yield* toolCallDoneEvents(ev, call);
+  for (const call of calls.values())
+    yield* toolCallDoneEvents(ev, call, doneStatus(call.index, cutAt));
   const response = {
     ...baseResponse(ctx, model, incomplete ? 'incomplete' : 'completed', servedTier),
     incomplete_details: incomplete

@@ -94,15 +94,19 @@ export function* toolCallDeltaEvents(
 }
 
 /**
- * A call at the stream's end: its arguments' end event and its item, whole (a local tool's item
- * replaces the function call's, in place).
+ * A call at the stream's end: its arguments' end event and its item, whole, in `status`
+ * (`incomplete` for the call a cut-short answer stopped in: cut-short.ts). A local tool's item
+ * replaces the function call's, in place.
  */
 export function* toolCallDoneEvents(
   ev: StreamEvent,
   call: StreamedCall,
+  status: 'completed' | 'incomplete',
 ): Generator<ResponsesEvent> {
   const local = call.local && localCallItem(call.local, String(call.item.call_id), call.args);
   if (local) {
+    // A shell call can say it was cut short; an apply_patch call cannot (openapi.yaml).
+    if (local.type === 'shell_call') local.status = status;
     // Its item replaces the function call's, in place: announced, then done.
     for (const key of Object.keys(call.item)) delete call.item[key];
     Object.assign(call.item, local);
@@ -125,7 +129,7 @@ export function* toolCallDoneEvents(
       output_index: call.index,
       input: call.args,
     });
-    Object.assign(call.item, { input: call.args, status: 'completed' });
+    Object.assign(call.item, { input: call.args, status });
   } else {
     yield ev('response.function_call_arguments.done', {
       item_id: call.item.id,
@@ -133,7 +137,7 @@ export function* toolCallDoneEvents(
       name: call.item.name,
       arguments: call.args,
     });
-    Object.assign(call.item, { arguments: call.args, status: 'completed' });
+    Object.assign(call.item, { arguments: call.args, status });
   }
   yield ev('response.output_item.done', { output_index: call.index, item: call.item });
 }
