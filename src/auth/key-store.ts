@@ -3,6 +3,8 @@
 // SharedState (a Redis hash when state is Redis), and a pub/sub message makes every replica reload
 // at once. A rotated key keeps its id (so spend, limits and budgets) and, until its grace period
 // ends, also answers to its earlier secrets (`previousHashes`).
+// A replica writes back what a store that lost its data lacks; a revocation names the key it
+// revoked, so it never lands on the id issued again since, nor a key on another issue of its id.
 // Lookups on the hot path are synchronous against the local cache, and a key's address allowlist
 // is compiled here, when keys are loaded, never per request.
 import { whileLocked } from '../store/shared-lock.js';
@@ -181,7 +183,8 @@ export class KeyStore {
 
   /** Whether this replica knows a revocation, a key or a rotation that `stored` lacks. */
   private knowsMore(stored: StoredKeys): boolean {
-    for (const id of this.revoked.keys()) if (!stored.revoked.has(id)) return true;
+    for (const [id, revocation] of this.revoked)
+      if (!stored.revoked.has(id) && !issuedAgain(revocation, stored.keys.get(id))) return true;
     for (const [id, rec] of this.runtime) {
       if (stored.revoked.has(id)) continue;
       const there = stored.keys.get(id);
@@ -194,15 +197,17 @@ export class KeyStore {
    * Under the key lock: reads the store, writes back what it lost that this replica knows
    * (revocations first: a replica reading meanwhile refuses a key a moment, never lets one in),
    * never a key revoked there nor a record older than the one there, and runs what results.
+   * A revocation goes back over the key it revoked only, not over its id issued again since
+   * through a replica that never knew it; a key never over another issue of its id.
    */
   private async sync(): Promise<void> {
     const stored = await this.read();
     let revocations = 0;
     let keys = 0;
-    for (const [id, at] of this.revoked) {
-      if (stored.revoked.has(id)) continue;
-      await this.options.state.hashSet(REVOKED_HASH, id, at);
-      stored.revoked.set(id, at);
+    for (const [id, revocation] of this.revoked) {
+      if (stored.revoked.has(id) || issuedAgain(revocation, stored.keys.get(id))) continue;
+      await this.options.state.hashSet(REVOKED_HASH, id, revocation);
+      stored.revoked.set(id, revocation);
       revocations++;
     }
     for (const [id, rec] of this.runtime) {
@@ -231,7 +236,7 @@ export class KeyStore {
     for (const [id, rec] of this.runtime)
       if (stored.keys.has(id) && stored.keys.get(id)!.createdAt !== rec.createdAt)
         this.options.warn?.(
-          `auth: API key "${id}" was issued again through another replica after the shared store (Redis) lost it (restarted without persistence, flushed, or failed over): the key issued last stands, and the secrets of the one issued at ${rec.createdAt ?? 'an unknown time'} no longer work`,
+          `auth: API key "${id}" was issued again through another replica after the shared store (Redis) lost it (restarted without persistence, flushed, or failed over): the key issued there stands, and the secrets of the one issued at ${rec.createdAt ?? 'an unknown time'} no longer work`,
         );
     this.runtime = stored.keys;
     this.revoked = stored.revoked;
@@ -458,16 +463,13 @@ export class KeyStore {
 
   private async revokeNow(id: string): Promise<boolean> {
     await this.sync();
-    const known = this.runtime.has(id) || this.isConfigKey(id);
-    if (!known) return false;
-    await this.options.state.hashSet(
-      REVOKED_HASH,
-      id,
-      new Date(this.options.clock.now()).toISOString(),
-    );
+    const record = this.runtime.get(id);
+    if (!record && !this.isConfigKey(id)) return false;
+    const revocation = revocationOf(record, this.options.clock.now());
+    await this.options.state.hashSet(REVOKED_HASH, id, revocation);
     await this.options.state.hashDelete(KEYS_HASH, id);
     this.runtime.delete(id);
-    this.revoked.set(id, new Date(this.options.clock.now()).toISOString());
+    this.revoked.set(id, revocation);
     this.rebuild();
     await this.announce();
     return true;
@@ -478,20 +480,48 @@ export class KeyStore {
   }
 }
 
-/** The runtime keys and revocations as the shared state holds them. */
+/**
+ * The runtime keys and revocations as the shared state holds them. A revocation is its time
+ * (`auth:revoked` by id), or JSON `{at, issue}` naming the `createdAt` of the runtime key revoked.
+ */
 interface StoredKeys {
   keys: Map<string, ApiKeyRecord>;
   revoked: Map<string, string>;
 }
 
 /**
- * Whether `a` is a later record of its key than `b`. Of two issues of one id (issued again after
- * the store lost the first, through a replica that never knew it): the later issue, the key an
- * admin was given last. Of one issue: rotated more times (records of builds before the count:
- * rotated later).
+ * What `auth:revoked` holds for a key revoked now: a runtime key's names its issue, so that a
+ * replica writing it back after a loss can tell the key revoked from its id issued again since.
+ * Either form revokes the id (earlier builds read both as a time alone).
+ */
+function revocationOf(record: ApiKeyRecord | undefined, now: number): string {
+  const at = new Date(now).toISOString();
+  return record?.createdAt ? JSON.stringify({ at, issue: record.createdAt }) : at;
+}
+
+/**
+ * Whether the store holds `id` issued again since `revocation` (through a replica that never knew
+ * the id after the store lost it): a revocation naming another issue than the store's key. One
+ * naming none (a config key's, one an earlier build made) revokes any issue of its id.
+ */
+function issuedAgain(revocation: string, there: ApiKeyRecord | undefined): boolean {
+  if (!there || !revocation.startsWith('{')) return false;
+  try {
+    const { issue } = JSON.parse(revocation) as { issue?: unknown };
+    return typeof issue === 'string' && issue !== there.createdAt;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether `a` is a later record of its key than `b`: rotated more times (records of builds before
+ * the count: rotated later). Never of another issue of its id (issued again after the store lost
+ * it, through a replica that never knew it): the store's stands, the one written first after the
+ * loss (an issue finds the id taken once a write-back put it there), whatever the replicas' clocks.
  */
 function newerRecord(a: ApiKeyRecord, b: ApiKeyRecord): boolean {
-  if (a.createdAt !== b.createdAt) return (a.createdAt ?? '') > (b.createdAt ?? '');
+  if (a.createdAt !== b.createdAt) return false;
   const [ra, rb] = [a.rotations ?? 0, b.rotations ?? 0];
   if (ra !== rb) return ra > rb;
   return a.hash !== b.hash && (a.rotatedAt ?? '') > (b.rotatedAt ?? '');

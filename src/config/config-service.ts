@@ -6,6 +6,8 @@
 // loaded it (recorded in the same store), so restarting a replica keeps the admin API's changes.
 // Replicas compare and record a file one at a time (a lock in the store), so a changed file that
 // several replicas load at once is recorded as one version.
+// If the store loses its data, the highest revision any replica ran is recorded again, with the
+// changes made meanwhile on a replica behind's older config applied on top (reconcile).
 import {
   diffConfig,
   type ConfigChangedMessage,
@@ -16,6 +18,7 @@ import {
 } from '../store/config-versions.js';
 import { GatewayError } from '../core/errors.js';
 import { ConfigError, parseConfig } from './load-config.js';
+import { mergeConfigChanges } from './merge-config-changes.js';
 import {
   configFingerprint,
   perProcessOf,
@@ -110,9 +113,10 @@ export class ConfigService {
     const config = this.validate(raw);
     try {
       // One replica at a time: replicas reloading the same changed file record it once.
-      return await this.versions.exclusively(async () =>
-        this.fromFile(await this.fileState(config), who, reason),
-      );
+      return await this.versions.exclusively(async () => {
+        await this.reconcileLocked(false);
+        return this.fromFile(await this.fileState(config), who, reason);
+      });
     } catch (err) {
       if (!storeUnreachable(err)) throw err;
       // Kept for when Redis answers (resync), not lost: the file was edited once, not again.
@@ -210,8 +214,11 @@ export class ConfigService {
     mutate: (draft: Config) => void,
   ): Promise<ConfigVersion> {
     // Built on the newest version, under the fleet's config lock: a change made meanwhile through
-    // another replica is kept, not overwritten with what this replica had before it arrived.
+    // another replica is kept, not overwritten with what this replica had before it arrived. A
+    // store that lost its data gets the revision in force here first (reconcile), so a replica
+    // ahead can tell this change from its own history and apply it on top of its revision.
     return this.versions.exclusively(async () => {
+      await this.reconcileLocked(false);
       const draft = structuredClone(await this.newest());
       mutate(draft);
       return this.recordAndApply(withPerProcess(this.validate(draft), this.local), {
@@ -229,9 +236,10 @@ export class ConfigService {
     rollbackOf?: number,
   ): Promise<ConfigVersion> {
     const config = withPerProcess(this.validate(next), this.local);
-    return this.versions.exclusively(() =>
-      this.recordAndApply(config, { who, reason, rollbackOf }),
-    );
+    return this.versions.exclusively(async () => {
+      await this.reconcileLocked(false);
+      return this.recordAndApply(config, { who, reason, rollbackOf });
+    });
   }
 
   /**
@@ -287,36 +295,109 @@ export class ConfigService {
    * rather than its file. A replica never records again a revision below one already recorded.
    */
   private async reconcile(): Promise<void> {
-    await this.versions.exclusively(async () => {
-      const running = this.holder.current;
-      const latest = await this.versions.latest();
-      if (latest && latest.version > running.revision) return this.applyVersion(latest);
-      const snapshot = this.runningSnapshot;
-      if (!snapshot) return;
-      if (
-        latest?.version === running.revision &&
-        configFingerprint(latest.config) === configFingerprint(snapshot)
-      )
-        return;
-      const stored = await this.versions.lastFile();
-      if (this.knownFile && (!stored || stored.version < this.knownFile.version))
-        await this.versions.recordFile(this.knownFile);
-      const newest = latest
-        ? `version ${latest.version}${latest.resyncOf !== undefined ? `, recorded again from revision ${latest.resyncOf} by a replica behind` : ''}`
-        : 'none';
-      const v = await this.versions.record({
-        config: running.config,
-        who: 'resync',
-        reason: `the shared store lost its data (newest there: ${newest}) while revision ${running.revision} was in force here: recorded again from it`,
-        resyncOf: running.revision,
-        after: Math.max(running.revision, latest?.version ?? 0),
-      });
-      this.apply(running.config, v.version);
+    await this.versions.exclusively(() => this.reconcileLocked(true));
+  }
+
+  /**
+   * reconcile's work, under the config lock. Changes recorded since on the lineage of a replica
+   * behind (an admin's through it, a file it loaded) are applied on top of the revision recorded
+   * again, not dropped, nor taken in its place (lineageBehind). `applyNewer` false (before a
+   * change here): a newer version on this replica's own lineage is left to the change to build on.
+   */
+  private async reconcileLocked(applyNewer: boolean): Promise<void> {
+    const running = this.holder.current;
+    const history = await this.versions.history();
+    const latest = history[0];
+    const behind = this.lineageBehind(history);
+    if (latest && latest.version > running.revision && !behind) {
+      if (applyNewer) this.applyVersion(latest);
+      return;
+    }
+    const snapshot = this.runningSnapshot;
+    if (!snapshot) return;
+    if (
+      !behind &&
+      latest?.version === running.revision &&
+      configFingerprint(latest.config) === configFingerprint(snapshot)
+    )
+      return;
+    const stored = await this.versions.lastFile();
+    if (this.knownFile && (!stored || stored.version < this.knownFile.version))
+      await this.versions.recordFile(this.knownFile);
+    const newest = latest
+      ? `version ${latest.version}${latest.resyncOf !== undefined ? `, recorded again from revision ${latest.resyncOf} by a replica behind` : ''}`
+      : 'none';
+    const v = await this.versions.record({
+      config: running.config,
+      who: 'resync',
+      reason: `the shared store lost its data (newest there: ${newest}) while revision ${running.revision} was in force here: recorded again from it`,
+      resyncOf: running.revision,
+      after: Math.max(running.revision, latest?.version ?? 0),
+    });
+    this.apply(running.config, v.version);
+    this.log(
+      `config: the shared store (Redis) had lost the config versions (newest there: ${newest}; revision ${running.revision} in force here): recorded the live config again as version ${v.version}`,
+      'warn',
+    );
+    if (behind && latest && latest !== behind) await this.recordChangesSince(behind, latest, v);
+  }
+
+  /**
+   * The version heading the store's versions (recorded again by a replica, `resyncOf`) when they
+   * descend from a revision below the one in force here that this replica never ran: the store
+   * lost its data and a replica behind recorded its older config again, maybe with changes on
+   * it since. Undefined when the store holds the revision in force here as it runs.
+   */
+  private lineageBehind(history: ConfigVersion[]): ConfigVersion | undefined {
+    const snapshot = this.runningSnapshot;
+    if (!snapshot) return undefined;
+    const revision = this.holder.current.revision;
+    const here = history.find((v) => v.version === revision);
+    if (here && configFingerprint(here.config) === configFingerprint(snapshot)) return undefined;
+    const head = history.find((v) => v.resyncOf !== undefined);
+    return head && head.resyncOf! < revision ? head : undefined;
+  }
+
+  /**
+   * Records (and applies) `own`, this replica's revision just recorded again, with what `head` (a
+   * replica behind's older config recorded again) to `latest` changed on top: where both changed
+   * a value otherwise, the later change, theirs, wins. A version of its own after `own`, so a
+   * replica further ahead still finds `own` heading the store's versions and merges those
+   * changes too. If the two together are refused, `own` stays and a warning names the changes
+   * undone (to make again).
+   */
+  private async recordChangesSince(
+    head: ConfigVersion,
+    latest: ConfigVersion,
+    own: ConfigVersion,
+  ): Promise<void> {
+    const changed = diffConfig(sharedPart(head.config), sharedPart(latest.config)).map(
+      (c) => c.path,
+    );
+    if (!changed.length) return;
+    const span =
+      head.version + 1 === latest.version
+        ? `version ${latest.version}`
+        : `versions ${head.version + 1}–${latest.version}`;
+    const made = `the changes of ${span}, made on revision ${head.resyncOf} recorded again by a replica behind`;
+    const { merged, conflicts } = mergeConfigChanges(head.config, own.config, latest.config);
+    let config: Config;
+    try {
+      config = withPerProcess(this.validate(merged), this.local);
+    } catch (err) {
       this.log(
-        `config: the shared store (Redis) had lost the config versions (newest there: ${newest}; revision ${running.revision} in force here): recorded the live config again as version ${v.version}`,
+        `config: ${made} (${changed.join(', ')}) cannot be applied on top of version ${own.version}, so they are undone: make them again. ${(err as Error).message}`,
         'warn',
       );
-    });
+      return;
+    }
+    const over = conflicts.length
+      ? `; where version ${own.version} had changed them too, theirs stand: ${conflicts.join(', ')}`
+      : '';
+    const reason = `${made}, applied on top of version ${own.version}: ${changed.join(', ')}${over}`;
+    const v = await this.versions.record({ config, who: 'resync', reason, after: own.version });
+    this.apply(config, v.version);
+    this.log(`config: ${reason} (version ${v.version})`, 'warn');
   }
 
   async rollback(who: string, version: number): Promise<ConfigVersion> {
@@ -362,20 +443,25 @@ export class ConfigService {
 
   /**
    * Another replica recorded a version: validate its snapshot and apply it (never blindly). One
-   * numbered at or below the revision in force here comes from a store that lost its data (a
-   * replica behind recorded what it ran again, or changed it): reconcile keeps the highest.
+   * numbered at or below the revision in force here, or on the lineage of a replica behind, comes
+   * from a store that lost its data (a replica behind recorded what it ran again, or changed it):
+   * reconcile keeps the highest, with the changes made on the one behind on top.
    */
   private async onRemote(message: Pick<ConfigChangedMessage, 'version' | 'origin'>): Promise<void> {
     if (message.origin === this.versions.origin) return;
+    const reconcile = () =>
+      this.reconcile().catch((err: Error) =>
+        this.log(`config: could not compare with the shared store: ${err.message}`),
+      );
     if (message.version <= this.holder.current.revision) {
-      if (this.runningSnapshot)
-        await this.reconcile().catch((err: Error) =>
-          this.log(`config: could not compare with the shared store: ${err.message}`),
-        );
+      if (this.runningSnapshot) await reconcile();
       return;
     }
     try {
-      const v = await this.versions.get(message.version);
+      const history = await this.versions.history();
+      // Numbered above the revision here, but on the lineage of a replica behind: merged.
+      if (this.lineageBehind(history)) return void (await reconcile());
+      const v = history.find((x) => x.version === message.version);
       // Read while a newer one was applied here (this replica's own, or one heard meanwhile).
       if (!v || v.version <= this.holder.current.revision) return;
       this.applyVersion(v);

@@ -165,6 +165,11 @@ export class ConfigVersionStore {
     return (await this.all())[0];
   }
 
+  /** Every version kept, with its snapshot, newest first (one read of the store). */
+  history(): Promise<ConfigVersion[]> {
+    return this.all();
+  }
+
   /**
    * The config last loaded from a config file by any replica. A store written before this record
    * existed has none: the newest version a start-up or file reload made stands in for it.
@@ -257,7 +262,7 @@ export class ConfigVersionStore {
 export function diffConfig(before: unknown, after: unknown, path = ''): ConfigChange[] {
   if (deepEqual(before, after)) return [];
   if (Array.isArray(before) && Array.isArray(after)) {
-    const key = keyOf(before) ?? keyOf(after);
+    const key = listKeyOf(before) ?? listKeyOf(after);
     if (key) {
       const a = new Map(before.map((x) => [String((x as Record<string, unknown>)[key]), x]));
       const b = new Map(after.map((x) => [String((x as Record<string, unknown>)[key]), x]));
@@ -283,7 +288,8 @@ export function diffConfig(before: unknown, after: unknown, path = ''): ConfigCh
   ];
 }
 
-function keyOf(list: unknown[]): 'name' | 'id' | undefined {
+/** What a list's items are matched by (diffConfig, mergeConfigChanges): `name`, `id` or neither. */
+export function listKeyOf(list: unknown[]): 'name' | 'id' | undefined {
   if (list.length === 0 || !list.every(isObject)) return undefined;
   if (list.every((x) => typeof (x as Record<string, unknown>).name === 'string')) return 'name';
   if (list.every((x) => typeof (x as Record<string, unknown>).id === 'string')) return 'id';

@@ -7,7 +7,8 @@
 // And an issue made before the write-back read the store was replaced all the same when the key
 // written back had been rotated. Now issuing takes the key lock and judges the store as it is then,
 // as rotations, revocations and write-backs do (a revoked or written-back id: the 409 a replica
-// that knows it answers), and of two issues of one id the later stands. Replica Y reaches Redis
+// that knows it answers), and of two issues of one id the one in the store stands (here the
+// later; test/redis/key-reissue-write-back.test.ts: whatever the clocks). Replica Y reaches Redis
 // through a loopback proxy that holds its write-back at its first write, and X's lock attempts are
 // watched, so the steps of X and Y are ordered without sleeping.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
