@@ -1,12 +1,20 @@
 // A whole answer and its stream, both ways, for the answer cache: a streamed answer is collected
 // into the Chat Completions response it stands for (so a streamed miss can be kept), and a kept
 // response is replayed as the chunks a stream of it would have sent (so a stream can be a hit).
+// Claude's citations of an Anthropic client's documents (DOCUMENT_CITATIONS_FIELD) go both ways
+// too, so a hit gives them back whichever way the answer was first asked.
 import { ReasoningAccumulator, reasoningDetailsOf } from '../core/reasoning-details.js';
-import type { ChatChunk, ChatResponse, ClaudeReplyFields } from '../core/wire-types.js';
+import type {
+  ChatChunk,
+  ChatResponse,
+  ClaudeReplyFields,
+  DocumentCitations,
+} from '../core/wire-types.js';
 import {
   chunkFields,
   CLAUDE_REPLY_FIELD,
   claudeReplyOf,
+  DOCUMENT_CITATIONS_FIELD,
   mergeClaudeReply,
 } from '../core/wire-types.js';
 import { matchedStopOf } from '../core/matched-stop.js';
@@ -59,7 +67,8 @@ function mergeContext(sofar: unknown, next: Record<string, unknown>): Record<str
  * and Claude's thinking pieces (`reasoning_details`, signatures intact) merged by index, the last
  * finish reason (with the stop sequence matched, where the upstream named it), web citations
  * (`annotations`, appended), Azure's On Your Data `context`, usage and, for an Anthropic client,
- * Claude's reply fields (CLAUDE_REPLY_FIELD, merged). Answers with log probabilities are not
+ * Claude's reply fields (CLAUDE_REPLY_FIELD, merged) and its document citations
+ * (DOCUMENT_CITATIONS_FIELD, appended). Answers with log probabilities are not
  * collected (`response()` is undefined: their per-token detail is not worth replaying) unless
  * `keepLogprobs` (a stored chat completion keeps what the client got).
  */
@@ -113,6 +122,9 @@ export class ChunkCollector {
         // Azure's On Your Data citations and intent (`delta.context`).
         else if (field === 'context' && isObject(value))
           so.message.context = mergeContext(so.message.context, value);
+        // Claude's citations of the client's documents: its text blocks as each ended, in order.
+        else if (field === DOCUMENT_CITATIONS_FIELD && Array.isArray(value))
+          so.message[field] = [...((so.message[field] as unknown[]) ?? []), ...value];
       }
       so.reasoning.add(reasoningDetailsOf(choice.delta));
       for (const tc of choice.delta?.tool_calls ?? []) {
@@ -170,7 +182,9 @@ export class ChunkCollector {
 /**
  * The chunks a stream of `response` sends: per choice, its message as one delta (each thinking
  * block of `reasoning_details` one piece with its `index`), then its finish reason; then the usage
- * chunk when the client asked for it (`stream_options.include_usage`).
+ * chunk when the client asked for it (`stream_options.include_usage`). A message with Claude's
+ * document citations (DOCUMENT_CITATIONS_FIELD) streams as Claude's did: an empty list first (the
+ * upstream returns them), then its text a block at a time, each with the citations it ends with.
  */
 export function replayChunks(response: ChatResponse, includeUsage: boolean): ChatChunk[] {
   const base = {
@@ -196,11 +210,18 @@ export function replayChunks(response: ChatResponse, includeUsage: boolean): Cha
     if (choice.message.annotations?.length) delta.annotations = choice.message.annotations;
     const context = (choice.message as { context?: unknown }).context;
     if (isObject(context)) delta.context = context;
-    chunks.push({
-      ...base,
-      choices: [{ index: choice.index, delta, finish_reason: null, logprobs: null }],
-      ...(claude && chunks.length === 0 ? { [CLAUDE_REPLY_FIELD]: claude } : {}),
-    } as ChatChunk);
+    const documents = (choice.message as { [DOCUMENT_CITATIONS_FIELD]?: unknown })[
+      DOCUMENT_CITATIONS_FIELD
+    ];
+    const deltas = Array.isArray(documents)
+      ? citedDeltas(delta, documents as DocumentCitations[])
+      : [delta];
+    for (const d of deltas)
+      chunks.push({
+        ...base,
+        choices: [{ index: choice.index, delta: d, finish_reason: null, logprobs: null }],
+        ...(claude && chunks.length === 0 ? { [CLAUDE_REPLY_FIELD]: claude } : {}),
+      } as ChatChunk);
     const stop = matchedStopOf(choice);
     chunks.push({
       ...base,
@@ -216,4 +237,40 @@ export function replayChunks(response: ChatResponse, includeUsage: boolean): Cha
   }
   if (includeUsage && response.usage) chunks.push({ ...base, choices: [], usage: response.usage });
   return chunks;
+}
+
+/**
+ * A message's delta with Claude's document citations as a stream of it sends them: the delta
+ * without its text, tool calls and web citations, with an empty list (the upstream returns them);
+ * then each of Claude's text blocks (`documents`' spans; the text between two, a block that cites
+ * nothing) with its span, which ends it (src/http/anthropic/messages-stream.ts); then the text
+ * after the last span; then the tool calls and web citations.
+ */
+function citedDeltas(
+  delta: Record<string, unknown>,
+  documents: readonly DocumentCitations[],
+): Record<string, unknown>[] {
+  const { content, tool_calls: toolCalls, annotations, ...head } = delta;
+  const text = typeof content === 'string' ? content : '';
+  const out: Record<string, unknown>[] = [{ ...head, [DOCUMENT_CITATIONS_FIELD]: [] }];
+  const block = (start: number, end: number, citations: DocumentCitations['citations']) =>
+    out.push({
+      content: text.slice(start, end),
+      [DOCUMENT_CITATIONS_FIELD]: [{ start_index: start, end_index: end, citations }],
+    });
+  let at = 0;
+  for (const d of [...documents].sort((a, b) => a.start_index - b.start_index)) {
+    const start = Math.min(Math.max(d.start_index, at), text.length);
+    const end = Math.min(Math.max(d.end_index, start), text.length);
+    if (start > at) block(at, start, []);
+    block(start, end, d.citations);
+    at = end;
+  }
+  if (at < text.length) out.push({ content: text.slice(at) });
+  if (toolCalls !== undefined || annotations !== undefined)
+    out.push({
+      ...(toolCalls !== undefined ? { tool_calls: toolCalls } : {}),
+      ...(annotations !== undefined ? { annotations } : {}),
+    });
+  return out;
 }

@@ -18,7 +18,12 @@ import {
 } from '../../core/wire-types.js';
 import { isObject } from '../../core/is-object.js';
 import type { UrlCitation } from '../../core/web-search.js';
-import { isServerBlock, urlCitations, webSearchRequests } from './anthropic-web-search.js';
+import {
+  isServerBlock,
+  thinkingTokens,
+  urlCitations,
+  webSearchRequests,
+} from './anthropic-web-search.js';
 import { documentCitationsOf } from './anthropic-document-citations.js';
 
 type Json = Record<string, unknown>;
@@ -89,7 +94,12 @@ export function claudeReplyFields(fields: Json, usage: unknown): ClaudeReplyFiel
   return out;
 }
 
-/** Anthropic usage → OpenAI usage: input_tokens excludes cached tokens (CONTRACTS.md §4.3). */
+/**
+ * Anthropic usage → OpenAI usage: input_tokens excludes cached tokens (CONTRACTS.md §4.3); the
+ * reasoning tokens are Claude's thinking tokens (`output_tokens_details.thinking_tokens`, SDK 1.13
+ * `OutputTokensDetails`), 0 where it gives none: part of `output_tokens`, as OpenAI's reasoning
+ * tokens are part of `completion_tokens`, so they are priced once, within them (§5.2).
+ */
 export function mapUsage(u: Json | undefined): ChatResponse['usage'] {
   const input = Number(u?.input_tokens ?? 0);
   const cacheWrite = Number(u?.cache_creation_input_tokens ?? 0);
@@ -107,7 +117,8 @@ export function mapUsage(u: Json | undefined): ChatResponse['usage'] {
       ...(cacheWrite ? { cache_write_tokens: cacheWrite } : {}),
       ...(cacheWrite1h ? { cache_write_1h_tokens: cacheWrite1h } : {}),
     },
-    completion_tokens_details: { reasoning_tokens: 0 },
+    // Never more than the answer's tokens, as Anthropic's docs bound them.
+    completion_tokens_details: { reasoning_tokens: u ? Math.min(thinkingTokens(u), output) : 0 },
     // Claude's web searches, as Anthropic counts them (priced by `prices.perWebSearch`).
     ...(webSearchRequests(u)
       ? { server_tool_use: { web_search_requests: webSearchRequests(u) } }

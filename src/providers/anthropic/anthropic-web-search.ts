@@ -119,7 +119,7 @@ export function addUsage(a: Json, b: Json): Json {
 }
 
 /** The thinking tokens a usage reports (`output_tokens_details.thinking_tokens`), else 0. */
-function thinkingTokens(usage: Json): number {
+export function thinkingTokens(usage: Json): number {
   const n = Number((usage.output_tokens_details as Json | null | undefined)?.thinking_tokens ?? 0);
   return Number.isFinite(n) && n > 0 ? n : 0;
 }
