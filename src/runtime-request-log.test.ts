@@ -28,6 +28,16 @@ describe('openRequestLog', () => {
     );
   });
 
+  it('refuses a sqlitePath under a file, where its folder cannot be made, naming the setting', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, '');
+    const err = await open(join(file, 'requests.db')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toBe(
+      `requestLog.sqlitePath ${join(file, 'requests.db')}: ${file} is a file, so the folder for the log cannot be made there. Name a path under a folder`,
+    );
+  });
+
   it('refuses a sqlitePath that is no SQLite database, naming the setting', async () => {
     const file = join(dir, 'config.yaml');
     writeFileSync(file, 'server:\n  port: 8080\n');

@@ -1,6 +1,7 @@
 // Reading price files (models.json's layout, by data file, or a flat one for every file), with
 // errors that name the file and field; a model priced under another spelling of its name.
 import { bareNameMatches } from '../src/core/model-names.js';
+import { fileReadReason } from '../src/core/file-read-reason.js';
 import { isPriceNote } from '../src/core/price-note.js';
 import { readFileSync } from 'node:fs';
 import { DataError } from './data-error.js';
@@ -26,7 +27,7 @@ export function loadPrices(
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new DataError(`${file}: cannot read prices: ${(err as Error).message}`);
+    throw new DataError(`${file}: cannot read prices: ${fileReadReason(err)}`);
   }
   let raw: unknown;
   try {

@@ -2,6 +2,7 @@
 // and line and say what to fix; what carries nothing is passed over with a note.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { fileReadReason } from '../src/core/file-read-reason.js';
 import { sniffEncodedText } from '../src/core/text-encoding-sniff.js';
 import { checkModelNumbers } from './check-model-numbers.js';
 import { countOf } from './count-of.js';
@@ -53,10 +54,12 @@ export function notUtf8Text(file: string, bytes: Buffer): string | undefined {
 /**
  * Why line `i` (0-based) of `lines` did not parse, beyond JSON.parse's words: a NaN or a Python
  * value and how to write it, or a last line with no line break after it (a cut-off file); ''
- * when there is nothing to add. For `compare --prompts`, which reads the same line format.
+ * when there is nothing to add. `wholeFile`: the file is not JSON Lines at all (one array,
+ * pretty-printed), so its other lines need not be read. For `compare --prompts`, which reads the
+ * same line format.
  */
-export function unparsedLineHint(lines: string[], i: number): string {
-  return notJsonLinesHint(lines, i, true).text;
+export function unparsedLineHint(lines: string[], i: number): { text: string; wholeFile: boolean } {
+  return notJsonLinesHint(lines, i, true);
 }
 
 /**
@@ -77,7 +80,7 @@ export function loadRows(
   try {
     bytes = readFileSync(file);
   } catch (err) {
-    throw new DataError(`cannot read ${file}: ${(err as Error).message}`);
+    throw new DataError(`cannot read ${file}: ${fileReadReason(err)}`);
   }
   const encoding = notUtf8Text(file, bytes);
   if (encoding) throw new DataError(encoding);
@@ -172,21 +175,17 @@ export function loadRows(
       bad.push(err.message);
     }
   }
-  if (bad.length === 1) throw new DataError(bad[0]);
-  if (bad.length > 1) {
-    const shown = bad.slice(0, MAX_BAD_LINES_SHOWN).map((m) => `  ${m}`);
-    if (bad.length > MAX_BAD_LINES_SHOWN)
-      shown.push(`  … and ${bad.length - MAX_BAD_LINES_SHOWN} more`);
-    throw new DataError(
-      `${file}: ${bad.length} bad lines; fix each and run again:\n${shown.join('\n')}`,
-    );
-  }
+  if (bad.length) throw new DataError(badLinesMessage(file, bad));
   if (nulls.count)
     note(
       `${file}: ${countOf(nulls.count, 'null value')} in "scores", "cost_usd" or "out_chars" read as not given for that model`,
     );
   if (unscored.length) note(`${file}: ${passedOver(unscored, 'with no model scored')}`);
   if (blank.length) note(`${file}: ${passedOver(blank, 'with an empty prompt')}`);
+  // An empty file (or only blank lines): said so, not as "no rows", which reads as though rows
+  // were there and refused.
+  if (rows.length === 0 && !text.trim())
+    throw new DataError(`${file}: is empty; the data is JSON Lines, one scored prompt a line`);
   if (rows.length === 0)
     throw new DataError(
       `${file}: no rows${unscored.length ? ' with a score (each needs at least one model\'s score in "scores")' : blank.length ? ' with a prompt' : ''}`,
@@ -196,6 +195,19 @@ export function loadRows(
 
 /** Bad lines listed in the error about a file; the rest are counted. */
 const MAX_BAD_LINES_SHOWN = 10;
+
+/**
+ * The error about a file's bad lines (each message names its `file:line` and what to fix): one
+ * alone as it is, several as a count and the first ten, then how many more. `compare --prompts`
+ * says its bad lines the same way.
+ */
+export function badLinesMessage(file: string, bad: readonly string[]): string {
+  if (bad.length === 1) return bad[0]!;
+  const shown = bad.slice(0, MAX_BAD_LINES_SHOWN).map((m) => `  ${m}`);
+  if (bad.length > MAX_BAD_LINES_SHOWN)
+    shown.push(`  … and ${bad.length - MAX_BAD_LINES_SHOWN} more`);
+  return `${file}: ${bad.length} bad lines; fix each and run again:\n${shown.join('\n')}`;
+}
 
 /** The whole file is not JSON Lines: said once, not for each of its lines. */
 class NotJsonLines extends DataError {}

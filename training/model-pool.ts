@@ -50,7 +50,9 @@ export function poolModels(
   for (const m of [...counts.keys()].sort()) {
     const n = counts.get(m)!;
     if (!prices.has(m))
-      warnings.push(`${group}: model "${m}" has no price in the price file; left out of the pool`);
+      warnings.push(
+        `${group}: model "${m}" has no price in the price file (none, or null: unknown); left out of the pool`,
+      );
     else if (n < enough)
       warnings.push(
         `${group}: model "${m}" is scored on ${n} of ${rows.length} prompts, too few to fit its head with the others (${enough} needed); left out of the pool (add it to a trained artefact with \`model-router calibrate\`, from ~200 scored prompts)`,

@@ -45,6 +45,8 @@ export function adminApi(url: string, adminKey: string | undefined): AdminCall {
       },
       body: body ? JSON.stringify(body) : undefined,
       signal: AbortSignal.timeout(10_000),
+    }).catch((err: unknown) => {
+      throw new Error(unreachable(base, err));
     });
     const text = await res.body.text();
     let json: Record<string, unknown> = {};
@@ -63,4 +65,20 @@ export function adminApi(url: string, adminKey: string | undefined): AdminCall {
     }
     return json;
   };
+}
+
+/** Why no router answered at `base`, in words (undici's were "connect ECONNREFUSED 127.0.0.1:1"). */
+function unreachable(base: string, err: unknown): string {
+  const code = String(
+    (err as { code?: unknown }).code ?? (err as { cause?: { code?: unknown } }).cause?.code ?? '',
+  );
+  const why =
+    code === 'ECONNREFUSED'
+      ? 'nothing listens there'
+      : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+        ? 'no such host'
+        : (err as Error).name === 'TimeoutError' || code === 'UND_ERR_CONNECT_TIMEOUT'
+          ? 'no answer within 10 s'
+          : ((err as Error)?.message ?? String(err));
+  return `no router answered at ${base} (${why}): is it running, and is --url its address?`;
 }

@@ -94,7 +94,13 @@ export async function run(argv: string[], io: BatchesIo = processIo): Promise<nu
   if (!['unfinished', 'finished', 'all'].includes(status))
     throw new UsageError(`--status must be unfinished, finished or all (got "${status}")`);
   if (!values.url || !['list', 'cancel'].includes(action) || (action === 'cancel' && !id)) {
-    io.err(`${USAGE}\n`);
+    // What is wrong first, as the other commands say a missing option; then the usage.
+    const wrong = !['list', 'cancel'].includes(action)
+      ? `unknown subcommand "${action}" (list, cancel or webhooks)`
+      : !values.url
+        ? 'missing --url <router> (its admin API)'
+        : 'cancel: missing the batch id';
+    io.err(`model-router batches: ${wrong}\n${USAGE}\n`);
     return 2;
   }
   try {

@@ -140,7 +140,11 @@ function outOfSample(
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: OPTIONS });
   if (!values.model || !values.data || !values.out) {
-    process.stderr.write(`${USAGE}\n(model-router calibrate-bands --help says more)\n`);
+    // Which are missing first, as train and calibrate say it.
+    const missing = (['model', 'data', 'out'] as const).filter((k) => !values[k]);
+    process.stderr.write(
+      `model-router calibrate-bands: missing ${missing.map((k) => `--${k}`).join(', ')}\n${USAGE}\n(model-router calibrate-bands --help says more)\n`,
+    );
     return 2;
   }
   // A bad option value is a usage error (one line, exit 2), found before anything is read.

@@ -147,7 +147,9 @@ export async function run(argv: string[]): Promise<number> {
     );
     const priced = fresh.filter((m) => {
       if (prices.has(m)) return true;
-      process.stderr.write(`warning: model "${m}" has no price in ${values.prices}; left out\n`);
+      process.stderr.write(
+        `warning: model "${m}" has no price in ${values.prices} (none, or null: unknown); left out\n`,
+      );
       return false;
     });
     if (priced.length === 0)

@@ -48,6 +48,37 @@ describe('compare with a file it cannot use', () => {
     expect(badPrices.err).toMatch(/^error: .*prices\.json: expected an object of model → prices/);
   });
 
+  it('names every bad line of a prompts file, not only the first (the first ten, then how many more)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mr-compare-'));
+    const file = join(dir, 'p.jsonl');
+    const lines = [
+      JSON.stringify({ prompt: 'fine' }),
+      '{not json',
+      JSON.stringify({ text: 'no prompt field' }),
+      JSON.stringify({ prompt: 'graded', scores: { m: 7 } }),
+      ...Array.from({ length: 9 }, () => '[1]'),
+    ];
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    // Before: line 2 alone, so each run showed one more thing to fix.
+    const r = await capture(base(dir, file));
+    expect(r.code).toBe(1);
+    const said = r.err.trimEnd().split('\n');
+    expect(said[0]).toBe(`error: ${file}: 12 bad lines; fix each and run again:`);
+    expect(said[1]).toMatch(new RegExp(`^  ${file}:2: not valid JSON`));
+    expect(said[2]).toBe(
+      `  ${file}:3: needs "prompt" (a string), "input" (a string) or "messages" (an array of {role, content} with string content)`,
+    );
+    expect(said[3]).toBe(
+      `  ${file}:4: scores["m"] is 7, outside [0, 1] (quality is on a 0–1 scale: divide a 1–10 grade by 10, a percentage by 100)`,
+    );
+    expect(said[4]).toBe(`  ${file}:5: each line must be a JSON object`);
+    expect(said.slice(5, 11)).toEqual(
+      [8, 9, 10, 11, 12, 13].map((n) => `  ${file}:${n - 2}: each line must be a JSON object`),
+    );
+    expect(said[11]).toBe('  … and 2 more');
+    expect(said).toHaveLength(12);
+  });
+
   it('reads --targets as the names between commas: spaces, empty items and repeats are not targets', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mr-compare-'));
     const good = join(dir, 'good.txt');

@@ -2,9 +2,9 @@
 //   | --compare <results.json>  [--by auto|source|category|length|kind|mode] [--out <file.html>]
 //   [--json]`: which models the router chose for which kinds of prompts, from the request log
 // (routed requests only) or from a compare run, as a table and an HTML chart.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadConfigFile } from '../config/load-config.js';
+import { ConfigError, loadConfigFile } from '../config/load-config.js';
 import { DEFAULT_CONFIG_PATH } from '../config/default-config-path.js';
 import type { CompareResult } from '../reporting/compare-run.js';
 import {
@@ -19,9 +19,10 @@ import { escapeHtml, htmlPage } from '../reporting/svg-chart.js';
 import { openRequestLogToRead } from '../store/open-request-store.js';
 import { requestLogReadError } from '../store/store-unavailable.js';
 import { describeValue } from '../core/describe-value.js';
+import { fileReadReason } from '../core/file-read-reason.js';
 import { isObject } from '../core/is-object.js';
 import { parseDuration } from '../core/time-range.js';
-import { checkOutFile } from './out-path.js';
+import { checkOutFile, writeOutFile } from './out-path.js';
 import { DataError } from '../../training/data-error.js';
 import { UsageError } from './usage-error.js';
 
@@ -84,7 +85,7 @@ function fromCompare(file: string): RoutedItem[] {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new InputError(`cannot read the compare results ${file}: ${(err as Error).message}`);
+    throw new InputError(`cannot read the compare results ${file}: ${fileReadReason(err)}`);
   }
   let parsed: unknown;
   try {
@@ -176,7 +177,10 @@ export async function run(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof UsageError) return fail(err.message);
     process.stderr.write(`${(err as Error).message}\n`);
-    return err instanceof InputError || err instanceof DataError ? 1 : 2;
+    // A config file it cannot read or use is a file error (exit 1), as in report and simulate.
+    return err instanceof InputError || err instanceof DataError || err instanceof ConfigError
+      ? 1
+      : 2;
   }
   const table = routingDistribution(items, by);
   if (values.json) {
@@ -188,7 +192,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (values.out) {
     const title = `Routing distribution by ${table.by}`;
-    writeFileSync(
+    // Whole or not at all; a failed write names --out and why (before, Node's "ENOSPC: …").
+    writeOutFile(
       values.out,
       htmlPage(
         title,

@@ -151,8 +151,19 @@ export async function run(argv: string[]): Promise<number> {
   const testFiles = fileList(values.test);
   const trainFiles = fileList(values.train);
   if (!testFiles.length || (!values.model && (!trainFiles.length || !values.prices))) {
+    // Which are missing first, as train and calibrate say it; without --model, that it stands in
+    // for --train and --prices (a saved artefact).
+    const missing = [
+      ...(testFiles.length ? [] : ['--test']),
+      ...(values.model || trainFiles.length ? [] : ['--train']),
+      ...(values.model || values.prices ? [] : ['--prices']),
+    ];
+    const orModel = missing.some((m) => m !== '--test')
+      ? ' (or --model <artefact.json|version> for a saved artefact, in place of --train and --prices)'
+      : '';
     process.stderr.write(
-      `usage: model-router eval --train <files> --test <files> --prices <prices.json> [--json] [--out <dir>] [--confidence-z Z] [--work-budget <millions>] [--salts a,b,c] [--family ${FAMILIES.join('|')}]\n       model-router eval --model <artefact.json|version> --test <files> [--json]\n`,
+      `model-router eval: missing ${missing.join(', ')}${orModel}\n` +
+        `usage: model-router eval --train <files> --test <files> --prices <prices.json> [--json] [--out <dir>] [--confidence-z Z] [--work-budget <millions>] [--salts a,b,c] [--family ${FAMILIES.join('|')}]\n       model-router eval --model <artefact.json|version> --test <files> [--json]\n`,
     );
     return 2;
   }

@@ -3,7 +3,6 @@
 // request log the config names, as routing data in the shared line format (one row per rated
 // request: its prompt and, under the artefact's name of the model that served it, its score), so
 // `calibrate` can fit a model from your users' feedback. Needs `requestLog.storeText` (the prompts).
-import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../config/load-config.js';
 import type { DeploymentConfig } from '../config/deployment-schema.js';
@@ -16,7 +15,7 @@ import { type ModelHead } from '../routing/routing-model.js';
 import { DEFAULT_MODELS_DIR } from '../routing/router-factory.js';
 import type { FeedbackWithPrompt } from '../store/feedback-store.js';
 import { openRequestLogToRead } from '../store/open-request-store.js';
-import { checkOutFile } from './out-path.js';
+import { checkOutFile, writeOutFile } from './out-path.js';
 import { requestLogReadError } from '../store/store-unavailable.js';
 
 const USAGE =
@@ -143,7 +142,16 @@ export async function run(argv: string[]): Promise<number> {
     options: OPTIONS,
   });
   if (positionals[0] !== 'export' || positionals.length > 1 || !values.out) {
-    process.stderr.write(USAGE);
+    // What is wrong first, as the other commands say a missing option; then the usage.
+    const wrong =
+      positionals[0] === undefined
+        ? 'missing the subcommand, export'
+        : positionals[0] !== 'export'
+          ? `unknown subcommand "${positionals[0]}" (the one there is: export)`
+          : positionals.length > 1
+            ? `export takes no operands (got ${positionals.slice(1).join(', ')})`
+            : 'missing --out';
+    process.stderr.write(`model-router feedback: ${wrong}\n${USAGE}`);
     return 2;
   }
   let since: number;
@@ -214,7 +222,8 @@ export async function run(argv: string[]): Promise<number> {
       );
       return 1;
     }
-    writeFileSync(values.out, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    // Whole or not at all; a failed write names --out and why (before, Node's "ENOSPC: …").
+    writeOutFile(values.out, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
     const perModel = new Map<string, number>();
     for (const r of rows)
       for (const m of Object.keys(r.scores)) perModel.set(m, (perModel.get(m) ?? 0) + 1);

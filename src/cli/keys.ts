@@ -104,7 +104,13 @@ export async function run(argv: string[], io: KeysIo = processIo): Promise<numbe
     !['issue', 'rotate', 'revoke', 'list'].includes(action) ||
     (!values.url && !values.config)
   ) {
-    io.err(`${USAGE}\n`);
+    // What is wrong first, as the other commands say a missing option; then the usage.
+    const wrong = !action
+      ? 'missing the subcommand: issue, rotate, revoke or list'
+      : !['issue', 'rotate', 'revoke', 'list'].includes(action)
+        ? `unknown subcommand "${action}" (issue, rotate, revoke or list)`
+        : "missing --url <router> (its admin API) or --config <file> (the config file's auth.keys)";
+    io.err(`model-router keys: ${wrong}\n${USAGE}\n`);
     return 2;
   }
   if (values.url && values.config) {

@@ -40,18 +40,20 @@ export function checkOutFile(path: string, option = '--out'): void {
 }
 
 /**
- * A command's text to `--out` (checked first; a bad path is one line on stderr and exit code 1)
- * or, without it, to stdout; the exit code.
+ * A command's text to `--out` (checked first, written whole or not at all as `writeOutFile`
+ * writes; a bad path or a failed write is one line on stderr and exit code 1) or, without it, to
+ * stdout; the exit code.
  */
 export function writeTextOut(out: string | undefined, text: () => string): number {
   if (out) {
     try {
       checkOutFile(out);
+      writeOutFile(out, text());
     } catch (err) {
+      // Before, a failed write was Node's "ENOSPC: no space left on device, write".
       process.stderr.write(`${(err as Error).message}\n`);
       return 1;
     }
-    writeFileSync(out, text());
   } else process.stdout.write(text());
   return 0;
 }
@@ -120,8 +122,9 @@ function isDirectory(path: string): boolean {
   }
 }
 
-/** Why a directory could not be made, in words (Node's codes as its docs explain them). */
+/** Why a directory or file could not be made, in words (Node's codes as its docs explain them). */
 const REASONS: Record<string, string> = {
+  ENOENT: 'a file cannot be made there',
   ENOTDIR: 'a part of its path is a file',
   EACCES: 'permission denied',
   EPERM: 'operation not permitted',

@@ -73,6 +73,13 @@ export function parseConfigText(
   fileName: string,
   env: NodeJS.ProcessEnv = process.env,
 ): LoadedConfig {
+  // An empty file (or YAML of comments alone): said so, as `keys --config` says it, not as the
+  // schema's "<root>: must be an object, not null" or JSON's "Unexpected end of JSON input".
+  const empty = () => {
+    const reason = 'is empty: a config is a mapping (deployments, routers, …)';
+    return new ConfigError(reason, [reason]);
+  };
+  if (!text.trim()) throw empty();
   let raw: unknown;
   try {
     raw = fileName.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
@@ -83,6 +90,7 @@ export function parseConfigText(
       reason,
     ]);
   }
+  if (raw == null && !fileName.endsWith('.json')) throw empty();
   const loaded = parseConfig(raw, env);
   const issues = checkBatchWebhookSecrets(loaded.config.batches.webhooks, env);
   if (issues.length) throw ConfigError.of(issues);

@@ -2,8 +2,9 @@
 // object a line with optional references and scores) and a flat prices file.
 import { readFileSync } from 'node:fs';
 import { describeValue } from '../core/describe-value.js';
+import { fileReadReason } from '../core/file-read-reason.js';
 import { isPriceNote } from '../core/price-note.js';
-import { notUtf8Text, unparsedLineHint } from '../../training/load-rows.js';
+import { badLinesMessage, notUtf8Text, unparsedLineHint } from '../../training/load-rows.js';
 
 export interface ComparePrompt {
   id: string;
@@ -19,10 +20,13 @@ export interface ComparePrompt {
 
 export class PromptFileError extends Error {}
 
+/** The prompts file is not JSON Lines at all: said once, not for each of its lines. */
+class NotJsonLines extends PromptFileError {}
+
 /** `.txt`: one prompt per non-empty line. `.jsonl`: one object per line with `prompt` (or
  * `messages`, or `input`), optional `id`, `reference`/`answer`, `scores`, `source`, `category`.
  * A row whose `prompt` (or `input`) is empty or blank is passed over, told to `note`, as the
- * training commands pass it over: there is nothing to send. */
+ * training commands pass it over: there is nothing to send. Every bad line is in the one error. */
 export function loadPrompts(
   file: string,
   note: (message: string) => void = (m) => process.stderr.write(`note: ${m}\n`),
@@ -31,7 +35,7 @@ export function loadPrompts(
   try {
     bytes = readFileSync(file);
   } catch (err) {
-    throw new PromptFileError(`cannot read the prompts file ${file}: ${(err as Error).message}`);
+    throw new PromptFileError(`cannot read the prompts file ${file}: ${fileReadReason(err)}`);
   }
   // gzip or UTF-16: said as train says it, not as line 1's garbled "not valid JSON".
   const encoding = notUtf8Text(file, bytes);
@@ -49,7 +53,11 @@ export function loadPrompts(
     });
   } else {
     const blank: number[] = [];
-    lines.forEach((l, i) => {
+    // Every bad line is said, not only the first, as train says a data file's (the first ten,
+    // then how many more), so one run shows all there is to fix; a file that is not JSON Lines
+    // at all (one array, pretty-printed) is said once.
+    const bad: string[] = [];
+    const readLine = (l: string, i: number): void => {
       if (!l.trim()) return;
       const where = `${file}:${i + 1}`;
       let o: Record<string, unknown>;
@@ -57,9 +65,9 @@ export function loadPrompts(
         o = JSON.parse(l) as Record<string, unknown>;
       } catch (err) {
         // With train's hint: a NaN or Python value and how to write it, or a cut-off last line.
-        throw new PromptFileError(
-          `${where}: not valid JSON (${(err as Error).message})${unparsedLineHint(lines, i)}`,
-        );
+        const hint = unparsedLineHint(lines, i);
+        const message = `${where}: not valid JSON (${(err as Error).message})${hint.text}`;
+        throw hint.wholeFile ? new NotJsonLines(message) : new PromptFileError(message);
       }
       if (typeof o !== 'object' || o === null || Array.isArray(o))
         throw new PromptFileError(`${where}: each line must be a JSON object`);
@@ -120,7 +128,16 @@ export function loadPrompts(
         ...(typeof o.source === 'string' ? { source: o.source } : {}),
         ...(typeof o.category === 'string' ? { category: o.category } : {}),
       });
+    };
+    lines.forEach((l, i) => {
+      try {
+        readLine(l, i);
+      } catch (err) {
+        if (!(err instanceof PromptFileError) || err instanceof NotJsonLines) throw err;
+        bad.push(err.message);
+      }
     });
+    if (bad.length) throw new PromptFileError(badLinesMessage(file, bad));
     if (blank.length)
       note(
         `${file}: ${blank.length} ${blank.length === 1 ? 'row' : 'rows'} with an empty prompt passed over (${blank.length === 1 ? 'line' : 'lines'} ${blank.slice(0, 5).join(', ')}${blank.length > 5 ? ', …' : ''})`,
@@ -137,13 +154,29 @@ export interface Price {
 }
 
 /** A flat prices file: `{ "<model or deployment>": {input_per_1m_usd, output_per_1m_usd,
- * cached_input_per_1m_usd?} }`. */
-export function loadFlatPrices(file: string): Map<string, Price> {
+ * cached_input_per_1m_usd?} }`. A `null` input or output price is unknown: the model is priced as
+ * one the file does not name (no cost counted), with a warning, as train, eval and calibrate
+ * leave such a model out of the pool; a `null` cached price is none (cached input at the input
+ * price). */
+export function loadFlatPrices(
+  file: string,
+  warn: (message: string) => void = (m) => process.stderr.write(`warning: ${m}\n`),
+): Map<string, Price> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new PromptFileError(`cannot read the prices file ${file}: ${fileReadReason(err)}`);
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
+    // A byte-order mark is read through, as train reads a price file.
+    parsed = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (err) {
-    throw new PromptFileError(`cannot read the prices file ${file}: ${(err as Error).message}`);
+    // Said as train says it, not as though the file could not be opened.
+    throw new PromptFileError(
+      `${file}: the prices are not valid JSON (${(err as Error).message}); compare takes flat prices, one JSON object {"<model>": {"input_per_1m_usd": …, "output_per_1m_usd": …}}`,
+    );
   }
   const out = new Map<string, Price>();
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
@@ -155,11 +188,16 @@ export function loadFlatPrices(file: string): Map<string, Price> {
     throw new PromptFileError(
       `${file}: is in models.json's layout (prices under "datasets", by data file); compare takes flat prices, {"<model>": {"input_per_1m_usd": …, "output_per_1m_usd": …}}: take one file's (jq '.datasets["${Object.keys(datasets)[0] ?? '<file>'}"]' ${file})`,
     );
+  const unknown: string[] = [];
   for (const [name, p] of Object.entries(parsed as Record<string, Record<string, unknown>>)) {
     if (isPriceNote(name, p)) continue;
     const input = p?.input_per_1m_usd;
     const output = p?.output_per_1m_usd;
-    const cached = p?.cached_input_per_1m_usd;
+    const cached = p?.cached_input_per_1m_usd ?? undefined;
+    if (typeof p === 'object' && p !== null && (input === null || output === null)) {
+      unknown.push(name);
+      continue;
+    }
     const price = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
     const is = (field: string, v: unknown) =>
       `${field} is ${v === undefined ? 'missing' : describeValue(v)}`;
@@ -183,5 +221,9 @@ export function loadFlatPrices(file: string): Map<string, Price> {
       ...(typeof cached === 'number' ? { cachedInputPer1M: cached } : {}),
     });
   }
+  if (unknown.length)
+    warn(
+      `${file}: ${unknown.map((n) => `"${n}"`).join(', ')} ${unknown.length === 1 ? 'has' : 'have'} a null price (unknown): no cost is counted for ${unknown.length === 1 ? 'it' : 'them'} ("no price" in the report), as for a model the file does not name`,
+    );
   return out;
 }

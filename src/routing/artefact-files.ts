@@ -2,6 +2,7 @@
 // `version:` (or `eval --model`, `calibrate --model`) can name, `latest` the newest dated one.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { fileReadReason } from '../core/file-read-reason.js';
 import { parseArtefact } from './artefact-json.js';
 import { ARTEFACT_VERSION } from './artefact-version.js';
 import { ArtefactError, type RoutingArtefact } from './routing-model.js';
@@ -11,8 +12,11 @@ export function loadArtefactFile(file: string): RoutingArtefact {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ArtefactError(`cannot read ${file}: ${(err as Error).message}`);
+    throw new ArtefactError(`cannot read ${file}: ${fileReadReason(err)}`);
   }
+  // Said so, not as JSON.parse's "Unexpected end of JSON input".
+  if (!text.trim())
+    throw new ArtefactError(`${file} is empty: an artefact is the JSON file train writes`);
   return parseArtefact(text, file);
 }
 

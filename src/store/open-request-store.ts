@@ -1,8 +1,16 @@
 // The request-log store the config names: SQLite (default) or PostgreSQL. Each driver is loaded
 // only when the config asks for it (the PostgreSQL client is ≈4 MB resident that a SQLite-only or
 // log-less router never needs).
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import { isAbsolute } from 'node:path';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  openSync,
+  readSync,
+  statSync,
+} from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { RequestLogStore } from './request-log.js';
 
@@ -64,4 +72,44 @@ export function checkSqliteFile(path: string): void {
     throw new MissingRequestLog(
       `requestLog.sqlitePath ${path} is not a SQLite database (it does not start as one): is it the router's request log?`,
     );
+}
+
+/**
+ * What the router needs of `requestLog.sqlitePath` before it opens the log (serve's start-up, and
+ * check-config, which says it before a deploy): an existing file is a SQLite database
+ * (checkSqliteFile) it can read and write, in a folder it can write (SQLite writes its -wal and
+ * -shm files beside it); a new file's folder exists or can be made (the router makes it), and can
+ * be written. Each failure names the setting and what to fix; SQLite's own words were "unable to
+ * open database file" and a stack.
+ */
+export function checkSqlitePath(path: string): void {
+  if (path === ':memory:') return;
+  const setting = `requestLog.sqlitePath ${path}${isAbsolute(path) ? '' : ` (from the current directory ${process.cwd()})`}`;
+  if (existsSync(path)) {
+    checkSqliteFile(path);
+    if (!canWrite(path))
+      throw new MissingRequestLog(
+        `${setting} is not writable by this user: the router appends every request to it. Give it write permission, or name another file`,
+      );
+  }
+  // The nearest folder above it that is there: the router makes the rest.
+  let folder = dirname(resolve(path));
+  while (!existsSync(folder)) folder = dirname(folder);
+  if (!statSync(folder).isDirectory())
+    throw new MissingRequestLog(
+      `${setting}: ${folder} is a file, so the folder for the log cannot be made there. Name a path under a folder`,
+    );
+  if (!canWrite(folder))
+    throw new MissingRequestLog(
+      `${setting}: the folder ${folder} is not writable by this user, so the log${folder === dirname(resolve(path)) ? ' (and its -wal and -shm files)' : "'s folder"} cannot be made there. Give it write permission, or name a path in a writable folder`,
+    );
+}
+
+function canWrite(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
