@@ -44,7 +44,8 @@ export interface RealtimeConversation {
  * it (`output`: text ≈4 characters a token, audio at 20 tokens a second of
  * `outputBytesPerSecond`) at the output prices (audio at `audioOutputPer1M`); estimated, not a
  * bound: the output the upstream generated and the router never relayed is not known, nor are
- * items referred to by id or images, while tools counted as their JSON can count the input long.
+ * images, while tools counted as their JSON can count the input long (items referred to by id
+ * count as the items they point to: realtime-items.ts).
  */
 export function stoppedResponseCost(
   d: Pick<DeploymentConfig, 'prices'>,

@@ -5,8 +5,9 @@
 // limits, budgets, the deployment's own RPM and budget) when the client asks for it, and settled
 // from its `response.done` usage into one request-log record with its cost (realtime-cost.ts), or,
 // stopped before it, charged its input (the conversation as far as the router knows it, or the
-// response's own `input` items, and the instructions and tools it was given) and the output it
-// relayed (realtime-audio.ts, realtime-items.ts), estimated.
+// response's own `input` items, a reference read as the session's item it points to, and the
+// instructions and tools it was given) and the output it relayed (realtime-audio.ts,
+// realtime-items.ts), estimated.
 // The session has its own record (`realtime.session`: why it ended). Its deployment's breaker
 // hears of success when a response completes and of failure when the upstream breaks mid-session,
 // so an upstream that accepts sessions and then drops them is taken out as chat's would be.
@@ -45,7 +46,7 @@ import {
   type RealtimeAudioRates,
   type RealtimeOutput,
 } from './realtime-audio.js';
-import { addItemInput, itemsInput } from './realtime-items.js';
+import { addItemInput, itemsInput, SessionItems } from './realtime-items.js';
 import { resolveNamedModel } from './request-target.js';
 import { trackedCall } from './tracked-call.js';
 
@@ -77,6 +78,11 @@ export interface RealtimeLink {
   audio: RealtimeAudioRates;
   /** Bytes of audio the client appended to the input buffer and the upstream has not committed. */
   pendingAudioBytes: number;
+  /**
+   * The session's items by id, as they read as input: what an `item_reference` is charged
+   * (realtime-session-items.ts notes them).
+   */
+  items: SessionItems;
   /**
    * The content filter's moderation calls on the session's items (filterText) not yet in a
    * record: they go with the next response that ends, or with the session's own record.
@@ -168,6 +174,7 @@ export class RealtimeGateway {
         prompt: {},
         audio: DEFAULT_AUDIO_RATES,
         pendingAudioBytes: 0,
+        items: new SessionItems(),
         filterCalls: [],
         call,
       };
@@ -267,6 +274,7 @@ export class RealtimeGateway {
    */
   noteItem(link: RealtimeLink, item: unknown): void {
     addItemInput(link.conversation, item, link.audio);
+    link.items.noteSent(item, link.audio);
   }
 
   /** Audio the client appended to the input buffer (bytes), or cleared from it (`cleared`). */
@@ -274,13 +282,18 @@ export class RealtimeGateway {
     link.pendingAudioBytes = cleared ? 0 : link.pendingAudioBytes + bytes;
   }
 
-  /** The upstream committed the input buffer: its audio is in the conversation now. */
-  noteAudioCommitted(link: RealtimeLink): void {
-    link.conversation.audioTokens += audioTokens(
+  /**
+   * The upstream committed the input buffer: its audio is in the conversation now, as the item
+   * `itemId` (its `input_audio_buffer.committed`'s).
+   */
+  noteAudioCommitted(link: RealtimeLink, itemId?: unknown): void {
+    const tokens = audioTokens(
       link.pendingAudioBytes,
       link.audio.input,
       INPUT_AUDIO_TOKENS_PER_SECOND,
     );
+    link.conversation.audioTokens += tokens;
+    link.items.noteAudio(itemId, tokens);
     link.pendingAudioBytes = 0;
   }
 
@@ -360,13 +373,14 @@ export class RealtimeGateway {
    * What a response cut off before its `response.done` is charged (stoppedResponseCost): its
    * input is its instructions and tools (`prompt` tokens) and what it read besides: its own
    * `input` items when its `response.create` gave it some (`[]`: none; OpenAI: "a new context for
-   * this Response instead of using the default conversation"), else the default conversation,
+   * this Response instead of using the default conversation"; a reference read as the item it
+   * points to), else the default conversation,
    * also for an out-of-band one (`conversation: "none"` only keeps its output out of it). Its
    * audio output at its own format when its `response.create` names one, else the session's.
    */
   private stoppedCost(link: RealtimeLink, turn: RealtimeTurn, prompt: number) {
     const own = isObject(turn.params) ? turn.params.input : undefined;
-    const read = Array.isArray(own) ? itemsInput(own, link.audio) : link.conversation;
+    const read = Array.isArray(own) ? itemsInput(own, link.audio, link.items) : link.conversation;
     const input = { ...read, textTokens: read.textTokens + prompt };
     const outputRate = audioRatesOf(turn.params, link.audio).output;
     return stoppedResponseCost(link.d, input, turn.output, outputRate);

@@ -2,7 +2,11 @@
 // `response.done` (realtime-cost.ts stoppedResponseCost): the items a client adds to the
 // conversation (`conversation.item.create`) and those a `response.create` gives its response as
 // its own `input` (openapi.yaml RealtimeConversationItem: messages, function calls and their
-// outputs). Read only as far as counting needs; nothing is decoded.
+// outputs), where an `item_reference` (the `openai` SDK's ResponseItemReference: "an existing item
+// in the same Realtime session") reads as the item it points to. The session's items are kept by
+// id (SessionItems) as far as counting needs: what each reads as, an assistant's streamed audio,
+// what a truncation left; nothing is decoded.
+import { invalidRequest } from '../core/errors.js';
 import { isObject } from '../core/is-object.js';
 import {
   audioTokens,
@@ -23,9 +27,8 @@ const textTokens = (text: unknown): number =>
  * an assistant's `output_audio` at its output format and 20 a second (OpenAI's guide to Realtime
  * costs: a token per 100 ms of a user's audio, per 50 ms of the assistant's), else its transcript
  * as text; a function call's name and arguments; a function call's output. An input audio's
- * `transcript` is not counted ("not sent to the model"), nor are images, MCP items or references
- * to earlier items by id (`item_reference`: the router keeps no items), so the estimate can be
- * short.
+ * `transcript` is not counted ("not sent to the model"), nor are images or MCP items, so the
+ * estimate can be short. A reference (`item_reference`) counts nothing here: itemsInput reads it.
  */
 export function addItemInput(
   into: RealtimeConversation,
@@ -57,12 +60,206 @@ export function addItemInput(
   return into;
 }
 
-/** What `items` (a `response.create`'s own `input`) read as input, each as addItemInput counts. */
+/** One item of the session as SessionItems keeps it. */
+interface KnownItem extends RealtimeConversation {
+  /** Bytes of the assistant's audio the upstream streamed for it (its output audio deltas). */
+  outputAudioBytes: number;
+  /** An assistant's audio message (a part `output_audio` / `audio`, or audio deltas). */
+  spoken: boolean;
+  /** The audio tokens a `conversation.item.truncate` left it. */
+  truncatedTo?: number;
+}
+
+/** Items the client sent that the upstream has not stated (yet), kept at most: the oldest go. */
+const MAX_SENT_ITEMS = 256;
+/** A client's item id longer than this is not kept (OpenAI's ids are far shorter). */
+const MAX_ID_CHARS = 512;
+
+/**
+ * The session's items by id, each as it reads as input (addItemInput), for references to them:
+ * those the upstream stated, and a bounded few the client sent that it has not (yet), so a client
+ * cannot grow the router's memory with items the upstream refuses.
+ */
+export class SessionItems {
+  private readonly byId = new Map<string, KnownItem>();
+  private readonly sent = new Map<string, KnownItem>();
+
+  /**
+   * An item the client sent with an id of its own (`conversation.item.create`, a
+   * `response.create`'s `input`): known at once (a reference may follow before the upstream's
+   * echo), kept among the last MAX_SENT_ITEMS until the upstream states it.
+   */
+  noteSent(item: unknown, rates: RealtimeAudioRates): void {
+    if (!isObject(item) || typeof item.id !== 'string' || item.id.length > MAX_ID_CHARS) return;
+    if (this.byId.has(item.id)) return this.note(item, rates);
+    const known = this.sent.get(item.id) ?? newItem();
+    this.sent.delete(item.id);
+    this.sent.set(item.id, known);
+    if (this.sent.size > MAX_SENT_ITEMS) this.sent.delete(this.sent.keys().next().value!);
+    this.merge(known, item, rates);
+  }
+
+  /**
+   * An item as the upstream stated it (`conversation.item.added`, `.done`, `.retrieved`,
+   * `response.output_item.done`): kept at the larger count of each kind, since the upstream's
+   * echo leaves out the audio the client sent, and an item first stated empty (in progress) is
+   * stated whole when done.
+   */
+  note(item: unknown, rates: RealtimeAudioRates): void {
+    if (!isObject(item) || typeof item.id !== 'string') return;
+    const sent = this.sent.get(item.id);
+    if (sent) {
+      this.sent.delete(item.id);
+      this.byId.set(item.id, sent);
+    }
+    this.merge(this.entry(item.id), item, rates);
+  }
+
+  private merge(known: KnownItem, item: Record<string, unknown>, rates: RealtimeAudioRates): void {
+    if (item.type === 'item_reference') return;
+    const count = addItemInput({ textTokens: 0, audioTokens: 0 }, item, rates);
+    known.textTokens = Math.max(known.textTokens, count.textTokens);
+    known.audioTokens = Math.max(known.audioTokens, count.audioTokens);
+    if (item.role === 'assistant' && Array.isArray(item.content))
+      known.spoken ||= item.content.some(
+        (p: unknown) => isObject(p) && (p.type === 'output_audio' || p.type === 'audio'),
+      );
+  }
+
+  /** Audio tokens of the item the upstream made of the committed input buffer (`item_id`). */
+  noteAudio(id: unknown, audioTokens: number): void {
+    if (typeof id !== 'string') return;
+    const known = this.entry(id);
+    known.audioTokens = Math.max(known.audioTokens, audioTokens);
+  }
+
+  /** An output audio delta of the assistant's item `id` (bytes), which its done event leaves out. */
+  noteOutputAudio(id: unknown, bytes: number): void {
+    if (typeof id !== 'string' || bytes <= 0) return;
+    const known = this.entry(id);
+    known.outputAudioBytes += bytes;
+    known.spoken = true;
+  }
+
+  /**
+   * What the item `id` reads as, or undefined for an id the session has not seen (or deleted). An
+   * assistant's audio streamed through the router reads as that audio (20 tokens a second at the
+   * session's output format), not as its transcript; a truncated one as the audio it kept.
+   */
+  get(id: unknown, rates: RealtimeAudioRates): RealtimeConversation | undefined {
+    const known = this.find(id);
+    if (!known) return undefined;
+    const streamed = audioTokens(
+      known.outputAudioBytes,
+      rates.output,
+      OUTPUT_AUDIO_TOKENS_PER_SECOND,
+    );
+    const audio = Math.max(known.audioTokens, streamed);
+    return {
+      textTokens: streamed > 0 ? 0 : known.textTokens,
+      audioTokens: Math.min(audio, known.truncatedTo ?? audio),
+    };
+  }
+
+  /** Whether the session holds the item `id`. */
+  has(id: unknown): boolean {
+    return this.find(id) !== undefined;
+  }
+
+  /** The upstream deleted the item (`conversation.item.deleted`): what it read as, if known. */
+  delete(id: unknown, rates: RealtimeAudioRates): RealtimeConversation | undefined {
+    const item = this.get(id, rates);
+    if (item) {
+      this.byId.delete(id as string);
+      this.sent.delete(id as string);
+    }
+    return item;
+  }
+
+  /**
+   * The upstream truncated an assistant's audio item to `audioEndMs` (`conversation.item.truncated`:
+   * the audio after it and the whole transcript are gone from the context): what that took out,
+   * or undefined for an item unknown or not spoken (a text item has nothing to truncate).
+   */
+  truncate(
+    id: unknown,
+    audioEndMs: unknown,
+    rates: RealtimeAudioRates,
+  ): RealtimeConversation | undefined {
+    const before = this.get(id, rates);
+    const known = this.find(id);
+    if (!before || !known?.spoken || typeof audioEndMs !== 'number' || audioEndMs < 0)
+      return undefined;
+    known.textTokens = 0;
+    known.truncatedTo = Math.ceil((audioEndMs / 1000) * OUTPUT_AUDIO_TOKENS_PER_SECOND);
+    const after = this.get(id, rates)!;
+    return {
+      textTokens: before.textTokens - after.textTokens,
+      audioTokens: before.audioTokens - after.audioTokens,
+    };
+  }
+
+  private find(id: unknown): KnownItem | undefined {
+    return typeof id === 'string' ? (this.byId.get(id) ?? this.sent.get(id)) : undefined;
+  }
+
+  /** The upstream's item `id`, made when it is new. */
+  private entry(id: string): KnownItem {
+    let known = this.byId.get(id);
+    if (!known) {
+      known = newItem();
+      this.byId.set(id, known);
+    }
+    return known;
+  }
+}
+
+const newItem = (): KnownItem => ({
+  textTokens: 0,
+  audioTokens: 0,
+  outputAudioBytes: 0,
+  spoken: false,
+});
+
+/**
+ * What `items` (a `response.create`'s own `input`) read as input, each as addItemInput counts it,
+ * and each reference (`item_reference`) as the session's item it points to (before 2026-12-07 a
+ * reference counted nothing).
+ */
 export function itemsInput(
   items: readonly unknown[],
   rates: RealtimeAudioRates,
+  session?: SessionItems,
 ): RealtimeConversation {
   const input = { textTokens: 0, audioTokens: 0 };
-  for (const item of items) addItemInput(input, item, rates);
+  for (const item of items) {
+    const known = isReference(item) ? session?.get(item.id, rates) : undefined;
+    if (known) {
+      input.textTokens += known.textTokens;
+      input.audioTokens += known.audioTokens;
+    } else addItemInput(input, item, rates);
+  }
   return input;
 }
+
+/**
+ * Throws the API's 400 (`item_not_found`, naming `response.input[i].id`) for the first reference
+ * in a `response.create`'s `response` parameters to an item the session does not hold: one never
+ * added, deleted, or refused (by the content filter, so a reference is no way around it). Sent
+ * on, the upstream would refuse it too; the router's refusal also keeps it out of the charge.
+ */
+export function checkReferences(params: unknown, session: SessionItems): void {
+  const input = isObject(params) ? params.input : undefined;
+  if (!Array.isArray(input)) return;
+  input.forEach((item: unknown, i) => {
+    if (!isReference(item) || session.has(item.id)) return;
+    throw invalidRequest(
+      `Item ${JSON.stringify(item.id)} is not in this session's conversation (never added, or deleted): refer to an item by the id a conversation.item.added, conversation.item.done or response.output_item.done event gave it.`,
+      `response.input[${i}].id`,
+      'item_not_found',
+    );
+  });
+}
+
+const isReference = (item: unknown): item is { type: 'item_reference'; id: unknown } =>
+  isObject(item) && item.type === 'item_reference';

@@ -4,7 +4,9 @@
 // refused with an `error` event), its key checked again (refused: close 1008), and sent on as
 // the object read, written again: `response.create` admitted (else refused with an `error`
 // event), `session.update`'s `model` set to the deployment's and, with the content filter on,
-// `conversation.item.create`'s text and a `response.create`'s own `input` items' text filtered.
+// `conversation.item.create`'s text and a `response.create`'s own `input` items' text filtered
+// (messages' text, function calls' arguments and outputs); a `response.create` referring to an
+// item the session does not hold (`item_reference`) is refused with the API's `item_not_found`.
 // The upstream's events that start and end responses are read (session-responses.ts: one
 // request-log record each); one it started by itself (server VAD) is admitted as it starts, and
 // cancelled upstream when refused. Either
@@ -34,6 +36,7 @@ import {
 } from './session-end.js';
 import { filterItem, filterResponseInput, pinModel } from './client-events.js';
 import { base64Bytes } from '../../gateway/realtime-audio.js';
+import { checkSessionReferences, noteSentItems } from '../../gateway/realtime-session-items.js';
 import { SessionResponses } from './session-responses.js';
 import { ROUTER_SHUTDOWN } from '../websocket-shutdown.js';
 import { RealtimeRelay, type RealtimeDeps } from './realtime-relay.js';
@@ -257,6 +260,9 @@ export class RealtimeConnection implements RealtimeListener {
         // (before 2026-12-07 they went upstream unfiltered), and before it is admitted.
         if (this.filterOn())
           text = (await filterResponseInput(event, (t) => this.filterText(link, t))) ?? text;
+        // A reference reads as the item it points to (charged so if stopped): one the session
+        // does not hold, never added, deleted or blocked by the filter, goes nowhere.
+        checkSessionReferences(link, event.response);
         await this.admit(link, event);
       } else if (event.type === 'session.update') text = pinModel(link, event) ?? text;
       else if (event.type === 'conversation.item.create') {
@@ -320,6 +326,9 @@ export class RealtimeConnection implements RealtimeListener {
       event.response,
     );
     this.relay.turns?.admitted(turn, event.event_id);
+    // Its own input items may be referred to by id later (counted as the client sent them).
+    const params = isObject(event.response) ? event.response : {};
+    if (Array.isArray(params.input)) noteSentItems(link, params.input);
   }
 
   private filterOn(): boolean {

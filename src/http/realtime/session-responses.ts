@@ -3,9 +3,17 @@
 // `response.done` (one request-log record, from its usage) or is refused by an `error` event naming
 // it. A response the upstream starts by itself (server VAD) is recorded too. When the session ends
 // first, the responses still waiting or open are recorded with the session's ending, charged their
-// input and the output deltas the client was sent of them.
+// input and the output deltas the client was sent of them. The items the upstream states, commits,
+// streams audio for, truncates or deletes are noted too (by id: what a reference to one is
+// charged, and what the conversation loses).
 import { isObject } from '../../core/is-object.js';
 import { noteOutputDelta } from '../../gateway/realtime-audio.js';
+import {
+  noteItemDeleted,
+  noteItemTruncated,
+  noteOutputAudio,
+  noteSessionItems,
+} from '../../gateway/realtime-session-items.js';
 import type {
   RealtimeGateway,
   RealtimeLink,
@@ -13,8 +21,9 @@ import type {
 } from '../../gateway/realtime-gateway.js';
 
 /**
- * Upstream events that start and end responses, commit the client's audio or state the session's
- * audio formats; any other passes unparsed but output deltas.
+ * Upstream events that start and end responses, commit the client's audio, state the session's
+ * audio formats or state, truncate and delete its items; any other passes unparsed but output
+ * deltas.
  */
 const READ_FROM_UPSTREAM = [
   '"response.created"',
@@ -23,7 +32,18 @@ const READ_FROM_UPSTREAM = [
   '"input_audio_buffer.committed"',
   '"session.created"',
   '"session.updated"',
+  '"conversation.item.',
+  '"response.output_item.done"',
 ];
+
+/** Upstream events stating one item whole or in part (`item`): openapi.yaml RealtimeServerEvent*. */
+const STATE_AN_ITEM = new Set([
+  'conversation.item.added',
+  'conversation.item.created',
+  'conversation.item.done',
+  'conversation.item.retrieved',
+  'response.output_item.done',
+]);
 
 export class SessionResponses {
   /** Admitted responses the upstream has not yet answered with `response.created`. */
@@ -61,8 +81,14 @@ export class SessionResponses {
     const event = eventOf(text);
     if (!event) return;
     const response = isObject(event.response) ? event.response : {};
-    if (event.type === 'input_audio_buffer.committed') {
-      this.gateway.noteAudioCommitted(this.link);
+    if (typeof event.type === 'string' && STATE_AN_ITEM.has(event.type)) {
+      noteSessionItems(this.link, [event.item]);
+    } else if (event.type === 'conversation.item.deleted') {
+      noteItemDeleted(this.link, event.item_id);
+    } else if (event.type === 'conversation.item.truncated') {
+      noteItemTruncated(this.link, event.item_id, event.audio_end_ms);
+    } else if (event.type === 'input_audio_buffer.committed') {
+      this.gateway.noteAudioCommitted(this.link, event.item_id);
     } else if (event.type === 'session.created' || event.type === 'session.updated') {
       this.gateway.noteSession(this.link, event.session);
     } else if (event.type === 'response.created') {
@@ -105,6 +131,9 @@ export class SessionResponses {
     if (this.open.size === 0) return;
     const event = eventOf(text);
     if (!event) return;
+    // The audio is kept by item too: what a reference to it, or its truncation, reads.
+    if (event.type === 'response.output_audio.delta' || event.type === 'response.audio.delta')
+      noteOutputAudio(this.link, event.item_id, event.delta);
     const id = event.response_id;
     const turn =
       id === undefined

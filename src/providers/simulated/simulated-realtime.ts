@@ -1,9 +1,13 @@
 // A simulated Realtime API session (`kind: realtime`, provider `simulated`), text only, after the
 // GA event names of openapi.yaml (RealtimeServerEvent*): `session.created` on connect,
 // `session.update` → `session.updated`, `conversation.item.create` → `conversation.item.added` and
-// `.done`, `response.create` → `response.created`, the output item and text deltas, and
-// `response.done` with usage. The answer is the simulated chat answer to the conversation's text,
-// so it is deterministic. Audio (buffers, audio output) is refused with an `error` event.
+// `.done` (where `previous_item_id` says), `.retrieve` → `.retrieved`, `.delete` → `.deleted`,
+// `.truncate` → `.truncated` (there is no audio to cut: only to 0 ms), `response.create` →
+// `response.created`, the output item and text deltas, and `response.done` with usage; an item id
+// the conversation does not hold is an `item_not_found` error. The answer is the simulated chat
+// answer to what the response reads (the conversation, or its own `input`, references resolved),
+// so it is deterministic; an out-of-band one (`conversation: "none"`) adds nothing to the
+// conversation. Audio (buffers, audio output) is refused with an `error` event.
 import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import { isObject } from '../../core/is-object.js';
 import type { ChatRequest, ChatResponse } from '../../core/wire-types.js';
@@ -62,21 +66,59 @@ export function openSimulatedRealtime(
   const wantsAudio = (modalities: unknown) =>
     Array.isArray(modalities) && modalities.includes('audio');
 
-  const addItem = (item: Json) => {
-    emit('conversation.item.added', { previous_item_id: items.at(-1)?.id ?? null, item });
-    items.push(item);
-    emit('conversation.item.done', { previous_item_id: items.at(-2)?.id ?? null, item });
+  /** Inserts `item` after the item `after` names (`root`: first; none: last). */
+  const addItem = (item: Json, after?: unknown, eventId?: unknown) => {
+    const at =
+      after === undefined ? items.length : after === 'root' ? 0 : indexOf(after, eventId) + 1;
+    if (at === 0 && after !== undefined && after !== 'root') return;
+    const previous = { previous_item_id: items[at - 1]?.id ?? null };
+    emit('conversation.item.added', { ...previous, item });
+    items.splice(at, 0, item);
+    emit('conversation.item.done', { ...previous, item });
+  };
+  /** The index of the item `id`, or -1 after an `item_not_found` error answering `eventId`. */
+  const indexOf = (id: unknown, eventId: unknown, param: string | null = null) => {
+    const at = items.findIndex((i) => i.id === id);
+    if (at < 0)
+      error(
+        'item_not_found',
+        `There is no item ${JSON.stringify(id)} in the conversation.`,
+        eventId,
+        param,
+      );
+    return at;
+  };
+  /**
+   * What a response reads: its own `input` (references to the conversation's items resolved) or
+   * the conversation; undefined after an `item_not_found` error for a reference.
+   */
+  const contextOf = (options: Json, eventId: unknown): Json[] | undefined => {
+    if (!Array.isArray(options.input)) return items;
+    const context: Json[] = [];
+    for (const [i, item] of (options.input as unknown[]).entries()) {
+      if (!isObject(item)) continue;
+      if (item.type !== 'item_reference') context.push(item);
+      else {
+        const at = indexOf(item.id, eventId, `response.input[${i}].id`);
+        if (at < 0) return undefined;
+        context.push(items[at]!);
+      }
+    }
+    return context;
   };
 
   const respond = async (event: Json) => {
     const options = isObject(event.response) ? event.response : {};
     if (wantsAudio(options.output_modalities ?? session.output_modalities))
       return error('audio_not_supported', TEXT_ONLY, event.event_id, 'output_modalities');
+    const context = contextOf(options, event.event_id);
+    if (!context) return;
+    const outOfBand = options.conversation === 'none';
     const responseId = `resp_sim_${++ids}`;
     const base = {
       object: 'realtime.response',
       id: responseId,
-      conversation_id: options.conversation === 'none' ? null : `conv_sim_${requestId}`,
+      conversation_id: outOfBand ? null : `conv_sim_${requestId}`,
       output_modalities: ['text'],
       max_output_tokens: options.max_output_tokens ?? session.max_output_tokens,
       metadata: options.metadata ?? null,
@@ -89,7 +131,7 @@ export function openSimulatedRealtime(
       ...(typeof instructions === 'string' && instructions
         ? [{ role: 'system' as const, content: instructions }]
         : []),
-      ...items.flatMap((item) => asChatMessage(item)),
+      ...context.flatMap((item) => asChatMessage(item)),
     ];
     if (!messages.some((m) => m.role === 'user')) messages.push({ role: 'user', content: '' });
     const reply = await answer({ model: d.model, messages } as ChatRequest);
@@ -104,7 +146,8 @@ export function openSimulatedRealtime(
       content: [],
     };
     emit('response.output_item.added', { response_id: responseId, output_index: 0, item });
-    emit('conversation.item.added', { previous_item_id: items.at(-1)?.id ?? null, item });
+    if (!outOfBand)
+      emit('conversation.item.added', { previous_item_id: items.at(-1)?.id ?? null, item });
     emit('response.content_part.added', {
       ...at,
       content_index: 0,
@@ -116,7 +159,7 @@ export function openSimulatedRealtime(
     emit('response.content_part.done', { ...at, content_index: 0, part: { type: 'text', text } });
     const done = { ...item, status: 'completed', content: [{ type: 'output_text', text }] };
     emit('response.output_item.done', { response_id: responseId, output_index: 0, item: done });
-    if (options.conversation !== 'none') {
+    if (!outOfBand) {
       emit('conversation.item.done', { previous_item_id: items.at(-1)?.id ?? null, item: done });
       items.push(done);
     }
@@ -173,13 +216,43 @@ export function openSimulatedRealtime(
         if (!isObject(event.item))
           return error('invalid_value', "'item' must be an object.", id, 'item');
         const item: Json = { id: `item_sim_${++ids}`, status: 'completed', ...event.item };
-        return addItem(item);
+        return addItem(item, event.previous_item_id, id);
+      }
+      case 'conversation.item.retrieve': {
+        const at = indexOf(event.item_id, id, 'item_id');
+        return at < 0 ? undefined : emit('conversation.item.retrieved', { item: items[at] });
       }
       case 'conversation.item.delete': {
-        const at = items.findIndex((i) => i.id === event.item_id);
-        if (at < 0) return error('item_not_found', `No item ${String(event.item_id)}.`, id);
+        const at = indexOf(event.item_id, id, 'item_id');
+        if (at < 0) return;
         items.splice(at, 1);
         return emit('conversation.item.deleted', { item_id: event.item_id });
+      }
+      case 'conversation.item.truncate': {
+        const at = indexOf(event.item_id, id, 'item_id');
+        if (at < 0) return;
+        const item = items[at]!;
+        if (item.type !== 'message' || item.role !== 'assistant')
+          return error(
+            'invalid_value',
+            'Only assistant message items can be truncated.',
+            id,
+            'item_id',
+          );
+        // Text only: no audio, so 0 ms is its whole length (openapi.yaml: past it, an error).
+        if (event.audio_end_ms !== 0)
+          return error(
+            'invalid_value',
+            `audio_end_ms is past the item's audio (0 ms: the simulated fleet speaks text only).`,
+            id,
+            'audio_end_ms',
+          );
+        const { item_id: itemId, content_index: contentIndex, audio_end_ms: audioEndMs } = event;
+        return emit('conversation.item.truncated', {
+          item_id: itemId,
+          content_index: contentIndex,
+          audio_end_ms: audioEndMs,
+        });
       }
       case 'response.create':
         work = work.then(() =>
