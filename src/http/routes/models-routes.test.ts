@@ -1,15 +1,16 @@
 // `GET /v1/models/{id}` (and Azure's `/openai/v1/models/{id}` and `/openai/models/{id}`) answers
 // with the very entry the list holds for that id, and an unknown id gets OpenAI's 404
-// (`model_not_found`, param `model`).
+// (`model_not_found`, param `model`). Each entry's capabilities and limits are those of its kind.
 import { describe, expect, it } from 'vitest';
 import { anthropicThroughInject } from '../../../test/helpers/anthropic-through-inject.js';
-import { buildTestApp } from '../../../test/helpers/build-test-app.js';
+import { buildTestApp, simulatedAdapters } from '../../../test/helpers/build-test-app.js';
 import { fakeAdapter } from '../../../test/helpers/fake-adapter.js';
 import {
   simEmbeddingDeployment,
   simDeployment,
   testConfig,
 } from '../../../test/helpers/test-config.js';
+import { loadConfigFile } from '../../config/load-config.js';
 import type { ConfigInput } from '../../config/schema.js';
 import { ANONYMOUS, type AuthContext } from '../../gateway/gateway-types.js';
 import type { Authenticator } from '../auth-hook.js';
@@ -332,5 +333,108 @@ describe('GET /v1/models for a key whose scopes allow only some models', () => {
     const other = await a.inject({ method: 'GET', url: '/v1/models/big', headers });
     expect(other.statusCode).toBe(404);
     expect(other.json()).toMatchObject({ type: 'error', error: { type: 'not_found_error' } });
+  });
+});
+
+describe('GET /v1/models on the default config: what each kind of model can do', () => {
+  // Walk of the tour (2026-12-07): every embedding, moderation, image, speech, transcription,
+  // rerank and realtime deployment was listed with the schema's chat defaults (`tools: true`,
+  // `streaming: true`, …) and a context window its endpoint never reads, so a client picking
+  // models by `capabilities.tools` picked a speech model.
+  type Entry = {
+    id: string;
+    type: string;
+    kind?: string;
+    capabilities?: Record<string, unknown> | null;
+    context_window?: number | null;
+    max_output_tokens?: number | null;
+  };
+  const defaultApp = async (pools: Record<string, string[]> = {}) => {
+    const loaded = loadConfigFile('config/default.yaml', {}).config;
+    const config = {
+      ...loaded,
+      pools: Object.entries(pools).map(([name, deployments]) => ({
+        name,
+        deployments,
+        strategy: 'priority' as const,
+        latencyTolerance: 0.1,
+        cache: true,
+      })),
+    };
+    return (await buildTestApp(config, simulatedAdapters(config))).app;
+  };
+  const listOf = async (a: Awaited<ReturnType<typeof defaultApp>>, url = '/v1/models') =>
+    ((await a.inject({ method: 'GET', url })).json() as { data: Entry[] }).data;
+
+  it('lists chat capabilities for chat models only; another kind what its endpoint checks, or null', async () => {
+    const a = await defaultApp();
+    const data = await listOf(a);
+    const others = data
+      .filter((m) => m.type === 'deployment' && m.kind !== 'chat')
+      .map((m) => [m.id, m.kind, m.capabilities, m.context_window, m.max_output_tokens]);
+    expect(others).toEqual([
+      // An input over its window is a 400 (embedding-window.ts): the limit is true.
+      ['text-embedding-3-small', 'embeddings', null, 8191, null],
+      // Image inputs go only to a moderation model with vision (moderations-gateway.ts).
+      ['omni-moderation-latest', 'moderation', { vision: true }, 32768, null],
+      // Their inputs are prompts, text and audio, not tokens in a window.
+      ['gpt-image-1', 'images', null, null, null],
+      ['tts-1', 'speech', null, null, null],
+      ['whisper-1', 'transcription', null, null, null],
+      // The model's own token window (a query and document; a conversation), as configured.
+      ['rerank-v3.5', 'rerank', null, 4096, null],
+      ['gpt-realtime', 'realtime', null, 32000, null],
+    ]);
+    // A chat deployment is listed as before: the effective answers, its window and output.
+    const gpt41 = data.find((m) => m.id === 'gpt-4.1');
+    expect(gpt41).toMatchObject({
+      kind: 'chat',
+      context_window: 1_047_576,
+      max_output_tokens: 32_768,
+      capabilities: { tools: true, vision: true, streaming: true, logprobs: true, files: true },
+    });
+    // A tool that picks models by `capabilities.tools` gets chat models only.
+    const withTools = data.filter((m) => m.capabilities?.tools === true).map((m) => m.kind);
+    expect(withTools.length).toBeGreaterThan(0);
+    expect(new Set(withTools)).toEqual(new Set(['chat']));
+    // `/{id}` answers with the list's entry, on the OpenAI and Azure paths alike.
+    for (const prefix of ['/v1', '/openai/v1']) {
+      expect(await listOf(a, `${prefix}/models`)).toEqual(data);
+      for (const entry of data) {
+        const one = await a.inject({ method: 'GET', url: `${prefix}/models/${entry.id}` });
+        expect(one.json(), entry.id).toEqual(entry);
+      }
+    }
+    await a.close();
+  });
+
+  it("a pool states its kind, and its members' window where that kind has one", async () => {
+    const a = await defaultApp({
+      'embed-pool': ['text-embedding-3-small'],
+      'image-pool': ['gpt-image-1'],
+      'chat-pool': ['gpt-4.1', 'gpt-4.1-mini'],
+    });
+    const pools = (await listOf(a))
+      .filter((m) => m.type === 'pool')
+      .map((m) => [m.id, m.kind, m.context_window]);
+    expect(pools).toEqual([
+      ['embed-pool', 'embeddings', 8191],
+      ['image-pool', 'images', null],
+      ['chat-pool', 'chat', 1_047_576],
+    ]);
+    // An Anthropic client sees the chat pool with its limits, and no other kind.
+    const headers = { 'anthropic-version': '2023-06-01' };
+    const anthropic = (
+      (await a.inject({ method: 'GET', url: '/v1/models?limit=100', headers })).json() as {
+        data: { id: string; max_input_tokens: number | null; max_tokens: number | null }[];
+      }
+    ).data;
+    expect(anthropic.find((m) => m.id === 'chat-pool')).toMatchObject({
+      max_input_tokens: 1_047_576,
+      max_tokens: 32_768,
+    });
+    expect(anthropic.map((m) => m.id)).not.toContain('image-pool');
+    expect(anthropic.map((m) => m.id)).not.toContain('tts-1');
+    await a.close();
   });
 });

@@ -1,6 +1,7 @@
 // `GET /v1/models` (and Azure's paths, `/openai/v1/models` and `/openai/models`): router deployments (mode, subset,
-// effective context window), pools (strategy, members) and concrete deployments the caller's key
-// may use, in OpenAI's list shape with extra fields.
+// effective context window), pools (kind, strategy, members) and concrete deployments the caller's key
+// may use, in OpenAI's list shape with extra fields. A deployment's capabilities and limits are
+// those its kind has: a chat model's all of them, a moderation model's `vision`, other kinds none.
 // An Anthropic client (it sends `anthropic-version`) gets Anthropic's shape instead: `type`,
 // `display_name`, `created_at`, `max_input_tokens`, `max_tokens`, paged as Anthropic pages it
 // (`limit`, `after_id`, `before_id`; the list's `has_more` / `first_id` / `last_id`). Also the
@@ -8,6 +9,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ConfigHolder } from '../../config/runtime-config.js';
 import type { RouterConfig } from '../../config/schema.js';
+import type { DeploymentConfig, DeploymentKind } from '../../config/deployment-schema.js';
 import { GatewayError, invalidRequest, notFound } from '../../core/errors.js';
 import { anthropicErrorBody } from '../anthropic/anthropic-error-body.js';
 import type { ErrorShaper } from '../error-handler.js';
@@ -24,6 +26,49 @@ import {
 
 const CREATED = 1_735_689_600; // 2025-01-01: stable, so clients can cache the list
 const CREATED_AT = new Date(CREATED * 1000).toISOString();
+
+/**
+ * Kinds whose models read their input as tokens in a window: chat's is routed by, an embedding
+ * input over it is a 400 (embedding-window.ts), and a moderation, rerank or realtime model's is
+ * its own (its input, query and document, conversation). Image, speech and transcription models
+ * take prompts, text and audio with no token window: the `contextWindow` the schema requires of
+ * them means nothing, so none is listed.
+ */
+const TOKEN_WINDOW_KINDS: ReadonlySet<DeploymentKind> = new Set([
+  'chat',
+  'embeddings',
+  'moderation',
+  'rerank',
+  'realtime',
+]);
+
+/**
+ * A deployment's listed `capabilities`: a chat model's, with the effective answers where the
+ * config leaves them to the provider's default; a moderation model's `vision` (images go only to
+ * one with it, moderations-gateway.ts); `null` for the other kinds, whose endpoints check none.
+ * The schema's defaults are chat's (`tools`, `streaming`, …): listed for every kind they told a
+ * client picking models by `capabilities.tools` that a speech model takes tools (tour walk,
+ * 2026-12-07).
+ */
+function listedCapabilities(d: DeploymentConfig) {
+  if (d.kind === 'moderation') return { vision: d.capabilities.vision };
+  if (d.kind !== 'chat') return null;
+  return {
+    ...d.capabilities,
+    logprobs: returnsLogprobs(d),
+    choices: answersChoices(d),
+    files: readsFiles(d, 'data'),
+  };
+}
+
+/** A deployment's listed limits: a window where its kind has one, output where it writes tokens. */
+function listedLimits(d: DeploymentConfig) {
+  return {
+    context_window: TOKEN_WINDOW_KINDS.has(d.kind) ? d.contextWindow : null,
+    max_output_tokens:
+      d.kind === 'chat' || d.kind === 'realtime' ? (d.maxOutputTokens ?? null) : null,
+  };
+}
 
 const fromAnthropic = (request: FastifyRequest) =>
   request.headers['anthropic-version'] !== undefined;
@@ -134,16 +179,23 @@ function modelEntries(snap: ConfigHolder['current'], auth: AuthContext) {
     });
   const pools = [...snap.pools.values()]
     .filter((pool) => may({ kind: 'pool', pool }))
-    .map((p) => ({
-      id: p.name,
-      object: 'model',
-      created: CREATED,
-      owned_by: 'model-router',
-      type: 'pool',
-      strategy: p.strategy,
-      deployments: p.deployments,
-      context_window: effectiveContextWindow({ modelSubset: p.deployments }, snap.deployments),
-    }));
+    .map((p) => {
+      // A pool serves one kind (check-references.ts); its window is its members' where they have one.
+      const kind = snap.deployments.get(p.deployments[0] ?? '')?.kind ?? 'chat';
+      return {
+        id: p.name,
+        object: 'model',
+        created: CREATED,
+        owned_by: 'model-router',
+        type: 'pool',
+        kind,
+        strategy: p.strategy,
+        deployments: p.deployments,
+        context_window: TOKEN_WINDOW_KINDS.has(kind)
+          ? effectiveContextWindow({ modelSubset: p.deployments }, snap.deployments)
+          : null,
+      };
+    });
   const deployments = [...snap.deployments.values()]
     .filter((deployment) => may({ kind: 'deployment', deployment }))
     .map((d) => ({
@@ -157,15 +209,8 @@ function modelEntries(snap: ConfigHolder['current'], auth: AuthContext) {
       // The routing model's name for it where the config says (`like:`), as compare's
       // scored.jsonl names its scores.
       like: d.like ?? null,
-      context_window: d.contextWindow,
-      max_output_tokens: d.maxOutputTokens,
-      // The effective answers where the config leaves them to the provider's default.
-      capabilities: {
-        ...d.capabilities,
-        logprobs: returnsLogprobs(d),
-        choices: answersChoices(d),
-        files: readsFiles(d, 'data'),
-      },
+      ...listedLimits(d),
+      capabilities: listedCapabilities(d),
       region: d.region,
       data_zone: d.dataZone,
       deployment_type: d.deploymentType,
