@@ -39,4 +39,51 @@ describe('mergeConfigChanges', () => {
       conflicts: [],
     });
   });
+
+  it('an item deleted by one side and changed by the other is a conflict: theirs stands', () => {
+    const base = { deployments: [dep('a'), dep('b')] };
+    const changedA = { deployments: [dep('a', { rpm: 5 }), dep('b')] };
+    const withoutA = { deployments: [dep('b')] };
+    expect(mergeConfigChanges(base, changedA, withoutA)).toEqual({
+      merged: withoutA,
+      conflicts: ['deployments[a]'],
+    });
+    expect(mergeConfigChanges(base, withoutA, changedA)).toEqual({
+      merged: { deployments: [dep('b'), dep('a', { rpm: 5 })] },
+      conflicts: ['deployments[a]'],
+    });
+  });
+
+  // The cases below were found by merge-config-changes.property.test.ts.
+  it('named items only reordered are no change: the other side’s value stands, unreported', () => {
+    const base = { pools: [{ name: 'p1' }, { name: 'p2' }], ttl: 1 };
+    expect(
+      mergeConfigChanges(base, { ttl: 1 }, { pools: [{ name: 'p2' }, { name: 'p1' }], ttl: 1 }),
+    ).toEqual({
+      merged: { ttl: 1 },
+      conflicts: [],
+    });
+  });
+
+  it('a list with a name twice is one value: a change to it is never dropped unreported', () => {
+    const base = { deployments: [dep('a', { rpm: 1 }), dep('a', { rpm: 2 })] };
+    const mine = { deployments: [...base.deployments, dep('b')] };
+    const theirs = { deployments: [dep('a', { rpm: 9 }), dep('a', { rpm: 2 })] };
+    // Matched by name, the last `a` stood for both and theirs' change to the first was lost.
+    expect(mergeConfigChanges(base, mine, theirs)).toEqual({
+      merged: theirs,
+      conflicts: ['deployments'],
+    });
+  });
+
+  it('a list whose items lose their name on one side is one value', () => {
+    const base = { deployments: [dep('a'), dep('b')] };
+    const mine = { deployments: [dep('a', { rpm: 2 }), dep('b')] };
+    const theirs = { deployments: [dep('a'), dep('b'), { region: 'eastus' }] };
+    expect(mergeConfigChanges(base, mine, theirs)).toEqual({
+      merged: theirs,
+      conflicts: ['deployments'],
+    });
+    expect(mergeConfigChanges(base, base, theirs)).toEqual({ merged: theirs, conflicts: [] });
+  });
 });

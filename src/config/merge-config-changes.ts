@@ -1,12 +1,18 @@
 // Three-way merge of configs: the changes made from `base` to `theirs`, applied on top of `mine`.
 // Used when the shared store lost its data and a replica behind recorded changes on its older
 // config while another replica ran a newer revision (ConfigService.reconcile): the newer revision
-// is kept, with those changes on top. Lists of objects with a `name` (or `id`) are merged item by
-// item, as diffConfig compares them; other lists and values are replaced whole. A JSON merge patch
-// (RFC 7386) would replace every list whole, undoing one side's change to another deployment.
+// is kept, with those changes on top. A JSON merge patch (RFC 7386) would replace every list
+// whole, undoing one side's change to another deployment. The rules (its property test checks
+// them on random config-shaped values and on random edits of config/default.yaml):
+// - One side changed a value: its value. Both changed it otherwise: theirs (the later change),
+//   and the path is a conflict; so is an item deleted by one side and changed by the other.
+// - Named lists (listKeyOf: every item of the three named, once) merge item by item, as diffConfig
+//   compares them: mine's order, theirs' additions after; a list mine left as it was is theirs'.
+//   Other lists (plain, a name twice, an item without one) are one value.
+// - Named items only reordered are no change (as in diffConfig): they never conflict.
 import { isDeepStrictEqual } from 'node:util';
 import { isObject } from '../core/is-object.js';
-import { listKeyOf } from '../store/config-versions.js';
+import { diffConfig, listKeyOf } from '../store/config-versions.js';
 
 export interface MergedConfig {
   merged: unknown;
@@ -41,7 +47,7 @@ function merge(
     }
     return out;
   }
-  const key = Array.isArray(mine) && Array.isArray(theirs) ? sharedKey(base, mine, theirs) : '';
+  const key = Array.isArray(mine) && Array.isArray(theirs) && listKeyOf(base, mine, theirs);
   if (key) {
     const byKey = (list: unknown) =>
       new Map(
@@ -59,15 +65,11 @@ function merge(
     }
     return out;
   }
+  // Named items only reordered are no change (diffConfig): the other side's value stands.
+  if (unchanged(base, theirs)) return mine;
+  if (unchanged(base, mine)) return theirs;
   conflicts.push(path || '<root>');
   return theirs;
 }
 
-/** The key every non-empty list of the three is matched by, or '' when they have none in common. */
-function sharedKey(...lists: unknown[]): string {
-  const keys = lists
-    .filter((l): l is unknown[] => Array.isArray(l) && l.length > 0)
-    .map((l) => listKeyOf(l));
-  const [first] = keys;
-  return first && keys.every((k) => k === first) ? first : '';
-}
+const unchanged = (before: unknown, after: unknown) => diffConfig(before, after).length === 0;

@@ -54,6 +54,31 @@ describe('diffConfig', () => {
       { path: 'routers[r].routingMode', before: 'balanced', after: 'cost' },
     ]);
   });
+
+  // Found by merge-config-changes.property.test.ts: the key of one side was used on the other.
+  it('compares a list whole when its items are not all named once on both sides', () => {
+    const list = (...items: unknown[]) => ({ pools: items });
+    const [a, b] = [{ name: 'a' }, { name: 'b' }];
+    // A name twice: the change to the first was not seen.
+    expect(diffConfig(list(a, { ...a, v: 1 }), list({ ...a, v: 2 }, { ...a, v: 1 }))).toEqual([
+      {
+        path: 'pools',
+        before: [a, { ...a, v: 1 }],
+        after: [
+          { ...a, v: 2 },
+          { ...a, v: 1 },
+        ],
+      },
+    ]);
+    // An item without a name was `pools[undefined]`; two of them, one change.
+    expect(diffConfig(list(a), list(a, { v: 1 }, { v: 2 }))).toEqual([
+      { path: 'pools', before: [a], after: [a, { v: 1 }, { v: 2 }] },
+    ]);
+    // A list that was not of objects threw.
+    expect(diffConfig(list(null), list(b))).toEqual([
+      { path: 'pools', before: [null], after: [b] },
+    ]);
+  });
 });
 
 async function exercise(state: SharedState, clock: ReturnType<typeof createManualClock>) {

@@ -257,12 +257,13 @@ export class ConfigVersionStore {
 
 /**
  * Paths that differ between two configs. Arrays of objects with a `name` (or `id`) are matched by
- * it, so reordering deployments is not a change and paths read `deployments[gpt-4o].rateLimit`.
+ * it, so reordering deployments is not a change and paths read `deployments[gpt-4o].rateLimit`;
+ * other arrays (listKeyOf) are one value.
  */
 export function diffConfig(before: unknown, after: unknown, path = ''): ConfigChange[] {
   if (deepEqual(before, after)) return [];
   if (Array.isArray(before) && Array.isArray(after)) {
-    const key = listKeyOf(before) ?? listKeyOf(after);
+    const key = listKeyOf(before, after);
     if (key) {
       const a = new Map(before.map((x) => [String((x as Record<string, unknown>)[key]), x]));
       const b = new Map(after.map((x) => [String((x as Record<string, unknown>)[key]), x]));
@@ -288,12 +289,21 @@ export function diffConfig(before: unknown, after: unknown, path = ''): ConfigCh
   ];
 }
 
-/** What a list's items are matched by (diffConfig, mergeConfigChanges): `name`, `id` or neither. */
-export function listKeyOf(list: unknown[]): 'name' | 'id' | undefined {
-  if (list.length === 0 || !list.every(isObject)) return undefined;
-  if (list.every((x) => typeof (x as Record<string, unknown>).name === 'string')) return 'name';
-  if (list.every((x) => typeof (x as Record<string, unknown>).id === 'string')) return 'id';
-  return undefined;
+/**
+ * What the items of lists (diffConfig's two, mergeConfigChanges' three) are matched by: `name`
+ * (or `id`) when every item of every non-empty list has one of its own (a string, no other item
+ * of its list has it); else undefined, and the lists are compared whole. An item without it, or
+ * a name twice (an invalid config), would otherwise be matched with another and its change lost.
+ */
+export function listKeyOf(...lists: unknown[]): 'name' | 'id' | undefined {
+  const filled = lists.filter((l): l is unknown[] => Array.isArray(l) && l.length > 0);
+  if (!filled.length) return undefined;
+  const keyed = (key: string) =>
+    filled.every((list) => {
+      const seen = list.map((x) => (isObject(x) ? x[key] : undefined));
+      return seen.every((v) => typeof v === 'string') && new Set(seen).size === seen.length;
+    });
+  return keyed('name') ? 'name' : keyed('id') ? 'id' : undefined;
 }
 
 function deepEqual(a: unknown, b: unknown): boolean {
