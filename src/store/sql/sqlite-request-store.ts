@@ -1,4 +1,6 @@
-// SQLite request log store (better-sqlite3, WAL): the embedded default.
+// SQLite request log store (better-sqlite3, WAL): the embedded default. A file's records are
+// written by a worker thread (sqlite-insert-thread.ts), off the event loop; everything else, and an
+// in-memory log's records, on the server's own connection.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -18,6 +20,7 @@ import { createSqliteChatCompletionStore } from './sqlite-chat-completion-store.
 import { createSqliteConversationObjectStore } from './sqlite-conversation-object-store.js';
 import { createSqliteConversationStore } from './sqlite-conversation-store.js';
 import { createSqliteFeedbackStore } from './sqlite-feedback-store.js';
+import { SqliteInsertThread } from './sqlite-insert-thread.js';
 import { SQLITE_UNREFERENCED_BLOB } from './sqlite-inline-blobs.js';
 import { spendStatement } from './spend-sql.js';
 import { SQLITE_SUMMARY, chargedIndex } from './summary-dialect.js';
@@ -46,10 +49,11 @@ export function createSqliteRequestStore(path: string): RequestLogStore {
   // cost 80-90 µs of CPU a flush when requests come a gap apart, a few rows each 250 ms
   // (docs/benchmarks.md "The cold request path").
   let insertMany: ((records: readonly RequestRecord[]) => void) | undefined;
+  const insertSql = `INSERT INTO requests (${COLUMNS.join(',')}) VALUES (${COLUMNS.map(() => '?').join(',')})`;
+  // A file's records go to the writer thread (an in-memory database is this connection's alone).
+  const thread = path === ':memory:' ? undefined : new SqliteInsertThread(path, insertSql);
   const prepareInsert = () => {
-    const insert = db.prepare(
-      `INSERT INTO requests (${COLUMNS.join(',')}) VALUES (${COLUMNS.map(() => '?').join(',')})`,
-    );
+    const insert = db.prepare(insertSql);
     return db.transaction((rs: readonly RequestRecord[]) => {
       for (const r of rs) insert.run(...toRow(r));
     });
@@ -91,7 +95,8 @@ export function createSqliteRequestStore(path: string): RequestLogStore {
       migrated = true;
     },
     async insert(records) {
-      (insertMany ??= prepareInsert())(records);
+      if (thread) await thread.insert(records.map(toRow));
+      else (insertMany ??= prepareInsert())(records);
     },
     async query(since, until = Number.MAX_SAFE_INTEGER, opts = {}) {
       return (
@@ -192,6 +197,7 @@ export function createSqliteRequestStore(path: string): RequestLogStore {
       return db.prepare('DELETE FROM requests WHERE time < ?').run(before).changes;
     },
     async close() {
+      await thread?.close();
       db.close();
     },
     ...createSqliteConversationStore(db, () => store.migrate()),
