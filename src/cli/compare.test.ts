@@ -1,9 +1,12 @@
 // `compare`'s exit codes: a prompts or prices file it cannot use is an `error:` and exit 1, as in
 // train and eval; a bad invocation stays a usage error (exit 2). No request is sent either way.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+// A result file it cannot write after the run is one `error:` line naming it, exit 1.
+import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { listenServerInRange } from '../../test/helpers/listen-in-range.js';
 import { run } from './compare.js';
 
 /** `run(argv)`'s exit code and what it wrote to stderr. */
@@ -105,4 +108,56 @@ describe('compare with a file it cannot use', () => {
     expect(r.err).toContain('--limit must be a positive integer (got "0")');
     expect(r.err).toContain('usage: model-router compare');
   });
+});
+
+describe('compare with a result file it cannot write', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  // A loopback endpoint that answers every chat request, so the run itself succeeds.
+  const server = createServer((req, res) => {
+    req.resume();
+    res.setHeader('content-type', 'application/json');
+    if (req.url?.endsWith('/models')) return void res.end(JSON.stringify({ data: [] }));
+    res.end(
+      JSON.stringify({
+        id: 'c1',
+        object: 'chat.completion',
+        created: 0,
+        model: 'a',
+        choices: [
+          { index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' },
+        ],
+        usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
+      }),
+    );
+  });
+  let endpoint = '';
+  beforeAll(async () => {
+    endpoint = `http://127.0.0.1:${await listenServerInRange(server, 47450, 47474)}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it.each(['results.json', 'results.csv', 'report.html'])(
+    'names %s and why in one line, exit 1, no stack (a full disk: /dev/full)',
+    async (file) => {
+      const dir = mkdtempSync(join(tmpdir(), 'mr-compare-'));
+      const prompts = join(dir, 'p.txt');
+      writeFileSync(prompts, 'hello\n');
+      const out = join(dir, 'out');
+      mkdirSync(out);
+      symlinkSync('/dev/full', join(out, file));
+      // Before: Node's ENOSPC error thrown out of run(), a stack trace after the whole run.
+      const r = await capture([
+        ...['--endpoint', endpoint, '--prompts', prompts, '--targets', 'a', '--no-stream'],
+        ...['--out', out],
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.err.trimEnd().split('\n').at(-1)).toBe(
+        `error: --out ${join(out, file)}: cannot write (no space left on the device)`,
+      );
+      expect(r.err).not.toMatch(/usage:|\n\s+at /);
+      // Written whole or not at all: no half file, no temporary file left beside them.
+      expect(readdirSync(out).filter((f) => f.includes('.tmp'))).toEqual([]);
+    },
+  );
 });

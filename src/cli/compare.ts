@@ -3,7 +3,6 @@
 // Sends each prompt to each target of a live endpoint and writes results.json, results.csv and
 // report.html. Bounded: at most --limit prompts, --concurrency in flight, --timeout-ms per request
 // and --max-minutes in all.
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROUTING_MODES } from '../config/schema.js';
@@ -12,7 +11,7 @@ import { PromptFileError, loadFlatPrices, loadPrompts } from '../reporting/compa
 import { compareScoredRows, scoreNames } from '../reporting/compare-scored.js';
 import { discoverEndpoint, runCompare, type CompareTarget } from '../reporting/compare-run.js';
 import { progressBar } from './progress-bar.js';
-import { prepareOutDir } from './out-path.js';
+import { prepareOutDir, writeOutFile } from './out-path.js';
 import { DataError } from '../../training/data-error.js';
 
 const USAGE = `usage: model-router compare --endpoint <url> --prompts <file.jsonl|file.txt> --targets <a,b,…>
@@ -30,8 +29,9 @@ function fail(message: string): number {
 }
 
 /**
- * A file compare reads or writes (--prompts, --prices, --out) that it cannot use: `error: …` and
- * exit 1, as train, eval and calibrate say it; a bad invocation stays a usage error (exit 2).
+ * A file compare reads or writes (--prompts, --prices, --out and the files written into it) that
+ * it cannot use: `error: …` and exit 1, as train, eval and calibrate say it; a bad invocation
+ * stays a usage error (exit 2).
  */
 class InputError extends Error {}
 
@@ -205,9 +205,13 @@ export async function run(argv: string[]): Promise<number> {
       onProgress: (done, total) => bar.update(done, total, `${done}/${total}`),
     });
     bar.done();
-    writeFileSync(join(values.out!, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
-    writeFileSync(join(values.out!, 'results.csv'), `${toCsv(result.rows)}\n`);
-    writeFileSync(join(values.out!, 'report.html'), renderCompareHtml(result));
+    // Each file whole or not at all (a file beside it, renamed over it); one that cannot be
+    // written (a full disk) is `error: --out <file>: cannot write (why)`, where it was a stack.
+    const write = (file: string, text: string) =>
+      input(() => writeOutFile(join(values.out!, file), text));
+    write('results.json', `${JSON.stringify(result, null, 2)}\n`);
+    write('results.csv', `${toCsv(result.rows)}\n`);
+    write('report.html', renderCompareHtml(result));
     const scored = compareScoredRows(result, prompts, routers, scoredAs.names);
     if (scored.length && scoredAs.fromLike.size)
       process.stderr.write(
@@ -218,10 +222,7 @@ export async function run(argv: string[]): Promise<number> {
         `scored.jsonl scores ${scoredAs.shared.join(', ')} under their own names: their like: names would clash (scored.jsonl has one score per model and prompt; name one with --score-as)\n`,
       );
     if (scored.length)
-      writeFileSync(
-        join(values.out!, 'scored.jsonl'),
-        `${scored.map((r) => JSON.stringify(r)).join('\n')}\n`,
-      );
+      write('scored.jsonl', `${scored.map((r) => JSON.stringify(r)).join('\n')}\n`);
     process.stdout.write(
       `${summaryLines(result).join('\n')}\n\nwrote ${join(values.out!, 'report.html')}, results.csv, results.json${scored.length ? `, scored.jsonl (${scored.length} graded prompts)` : ''}\n`,
     );

@@ -1,13 +1,13 @@
 // What `eval` prints and writes: the readable table of one report, the table of several held-out
 // splits with the mean, min and max of every headline figure (`summarizeSplits`, in `--json`
-// too), and `--out`'s report.json and report.html.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// too), and `--out`'s report.json, report.html and outcomes.jsonl.
 import { join } from 'node:path';
 import { ROUTING_MODES } from '../config/schema.js';
 import { pickFor, type PromptOutcome } from '../../training/score-test-rows.js';
 import { shareText, type EvalSummary } from '../../training/eval-summary.js';
 import type { EvalReport } from '../../training/evaluate.js';
 import { renderEvalHtml } from '../../training/eval-report.js';
+import { prepareOutDir, writeOutFile } from './out-path.js';
 
 export function fmt(x: number | null, digits = 3): string {
   return x === null ? '–' : x.toFixed(digits);
@@ -44,11 +44,16 @@ export function table(report: EvalReport): string {
   return lines.join('\n');
 }
 
+/**
+ * `--out`'s files in `dir` (a salt's folder made here): each whole or not at all (writeOutFile);
+ * a folder or file that cannot be written is a DataError naming it and why (a full disk was
+ * Node's "ENOSPC: …, write" and a stack, after the whole evaluation).
+ */
 export function writeReport(dir: string, report: EvalReport, outcomes: PromptOutcome[]): void {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'report.json'), JSON.stringify(report, null, 2));
-  writeFileSync(join(dir, 'report.html'), renderEvalHtml(report, outcomes));
-  writeFileSync(
+  prepareOutDir(dir);
+  writeOutFile(join(dir, 'report.json'), JSON.stringify(report, null, 2));
+  writeOutFile(join(dir, 'report.html'), renderEvalHtml(report, outcomes));
+  writeOutFile(
     join(dir, 'outcomes.jsonl'),
     outcomes.map((o) => `${JSON.stringify(outcomeLine(o))}\n`).join(''),
   );

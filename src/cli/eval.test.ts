@@ -1,6 +1,14 @@
 // `eval --salts`: the whole train-and-evaluate once per salted held-out share, with the mean, min
 // and max of every headline figure.
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -447,6 +455,56 @@ describe("eval's table", () => {
     );
     expect(shareText(many)).toBe(
       'm00 30%, m01 30%, m02 4%, m03 4%, m04 4%, m05 4%, m06 4%, m07 4%, 4 others 16%',
+    );
+  });
+});
+
+describe('eval --out when a report file cannot be written', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  /** `run(argv)`'s exit code and stderr. */
+  async function capture(argv: string[]): Promise<{ code: number; err: string }> {
+    const err: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    return { code: await run(argv), err: err.join('') };
+  }
+
+  it.each(['report.json', 'report.html', 'outcomes.jsonl'])(
+    'names %s and why in one line, exit 1, no stack (a full disk: /dev/full)',
+    async (file) => {
+      const { data, prices } = fixture();
+      const out = mkdtempSync(join(tmpdir(), 'mr-eval-out-'));
+      symlinkSync('/dev/full', join(out, file));
+      // Before: Node's ENOSPC error thrown out of run(), a stack trace after the evaluation.
+      const r = await capture([
+        ...['--train', data, '--test', data, '--prices', prices],
+        '--out',
+        out,
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.err.trimEnd().split('\n').at(-1)).toBe(
+        `error: --out ${join(out, file)}: cannot write (no space left on the device)`,
+      );
+      expect(r.err).not.toMatch(/\n\s+at /);
+      // Written whole or not at all: no temporary file left beside the others.
+      expect(readdirSync(out).filter((f) => f.includes('.tmp'))).toEqual([]);
+    },
+  );
+
+  it("says so in one line when a salt's folder cannot be made", async () => {
+    const { data, prices } = fixture();
+    const out = mkdtempSync(join(tmpdir(), 'mr-eval-out-'));
+    mkdirSync(join(out, 'a'));
+    writeFileSync(join(out, 'b'), 'a file where the salt b folder goes');
+    // Before: Node's "EEXIST: file already exists, mkdir" thrown out of run().
+    const r = await capture([
+      ...['--train', data, '--test', data, '--prices', prices],
+      ...['--salts', 'a,b', '--split', '0.3', '--out', out],
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.err.trimEnd().split('\n').at(-1)).toBe(
+      `error: --out ${join(out, 'b')} is a file, not a directory: name a directory to write into`,
     );
   });
 });

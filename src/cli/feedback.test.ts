@@ -1,8 +1,8 @@
 // `feedback export`'s parts: the artefact's name of a deployment's model (as the trained router
 // maps it), and one routing-data row per rated request (weighted mean, prompt required).
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { FeedbackWithPrompt } from '../store/feedback-store.js';
-import { artefactModelName, scoredRows } from './feedback.js';
+import { HELP, artefactModelName, run, scoredRows } from './feedback.js';
 
 const MODELS = [
   { name: 'qwen2.5-7b-instruct', group: 'llmrouter_9open.jsonl' },
@@ -80,5 +80,22 @@ describe('feedback export', () => {
     const turns = (multiTurn: boolean | undefined) =>
       scoredRows([{ ...fb('req_4', 1, 1, 'And 3+3?'), multiTurn }], () => 'm').rows[0]!.multi_turn;
     expect([turns(true), turns(false), turns(undefined)]).toEqual([true, false, false]);
+  });
+});
+
+describe('feedback export usage', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('shows --since as optional with its default, as --help does', async () => {
+    const err: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+    expect(await run(['export'])).toBe(2);
+    const [said, usage] = err.join('').split('\n');
+    expect(said).toBe('model-router feedback: missing --out');
+    // Before: "export --since 30d [--until <t>] …", as if --since were required.
+    expect(usage).toMatch(/^usage: model-router feedback export \[--since 30d\] \[--until <t>\]/);
+    expect(usage).toMatch(/ --out <scored\.jsonl>$/);
+    expect(HELP).toMatch(/^usage: model-router feedback export \[--since 30d\] /);
+    expect(HELP).toContain('(default 30d)');
   });
 });

@@ -1,4 +1,4 @@
-// `model-router feedback export --since 30d [--until …] [--router r] [--tag t] [--tenant t]
+// `model-router feedback export [--since 30d] [--until …] [--router r] [--tag t] [--tenant t]
 // [--model <artefact|version>] [--config <file>] --out scored.jsonl`: the rated requests of the
 // request log the config names, as routing data in the shared line format (one row per rated
 // request: its prompt and, under the artefact's name of the model that served it, its score), so
@@ -19,7 +19,7 @@ import { checkOutFile, writeOutFile } from './out-path.js';
 import { requestLogReadError } from '../store/store-unavailable.js';
 
 const USAGE =
-  'usage: model-router feedback export --since 30d [--until <t>] [--router <name>] [--tag <tag>] [--tenant <t>] [--model <artefact|version>] [--config <file>] --out <scored.jsonl>\n';
+  'usage: model-router feedback export [--since 30d] [--until <t>] [--router <name>] [--tag <tag>] [--tenant <t>] [--model <artefact|version>] [--config <file>] --out <scored.jsonl>\n';
 
 /**
  * The artefact's name for the model a deployment serves, as the trained router maps it: `like`,

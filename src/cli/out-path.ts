@@ -14,6 +14,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { DataError } from '../../training/data-error.js';
+import { fileWriteReason } from '../core/file-write-reason.js';
 import { artefactTime } from '../../training/artefact-time.js';
 import { ARTEFACT_VERSION } from '../routing/artefact-version.js';
 
@@ -80,7 +81,7 @@ export function writeOutFile(path: string, text: string, option = '--out'): void
     if (!direct) renameSync(temp, target);
   } catch (err) {
     if (!direct) rmSync(temp, { force: true });
-    throw new DataError(`${option} ${path}: cannot write (${errorText(err)})`);
+    throw new DataError(`${option} ${path}: cannot write (${fileWriteReason(err)})`);
   }
 }
 
@@ -93,7 +94,7 @@ export function prepareOutDir(path: string, option = '--out'): void {
   try {
     mkdirSync(path, { recursive: true });
   } catch (err) {
-    throw new DataError(`${option} ${path}: cannot create the directory (${errorText(err)})`);
+    throw new DataError(`${option} ${path}: cannot create the directory (${fileWriteReason(err)})`);
   }
   try {
     accessSync(path, constants.W_OK);
@@ -120,21 +121,6 @@ function isDirectory(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** Why a directory or file could not be made, in words (Node's codes as its docs explain them). */
-const REASONS: Record<string, string> = {
-  ENOENT: 'a file cannot be made there',
-  ENOTDIR: 'a part of its path is a file',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EROFS: 'the file system is read-only',
-  ENOSPC: 'no space left on the device',
-};
-
-function errorText(err: unknown): string {
-  const code = (err as { code?: string }).code;
-  return (code && REASONS[code]) ?? code ?? String((err as Error).message ?? err);
 }
 
 /**

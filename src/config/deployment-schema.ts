@@ -62,7 +62,7 @@ export const deploymentSchema = z.strictObject({
     .int()
     .positive()
     .describe(
-      'Context window in tokens: requests whose prompt plus output would not fit are never sent here.',
+      'Context window in tokens. `kind: chat`: a request whose prompt plus asked-for output (`max_completion_tokens` or `max_tokens`) would not fit is never sent here. `embeddings`: an input longer than it is a 400 before the upstream is called. `moderation`, `rerank`, `realtime`: listed on `/v1/models` (`context_window`), not checked. `images`, `speech`, `transcription`: not used (the key is required all the same; any positive number will do).',
     ),
   maxOutputTokens: z
     .number()
