@@ -1,6 +1,6 @@
 // Properties of mergeConfigChanges over config-shaped values (objects, lists keyed by `name`,
-// plain lists, scalars) and over random edits of config/default.yaml. Paths are diffConfig's:
-// two paths overlap when one is the other or lies inside it.
+// lists of names, other plain lists, scalars) and over random edits of config/default.yaml. Paths
+// are diffConfig's: two paths overlap when one is the other or lies inside it.
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
@@ -36,6 +36,40 @@ function valueAt(v: unknown, path: string): unknown {
   return at;
 }
 
+/** A list of names: every item a string, none twice. */
+const isNameSet = (v: unknown): v is string[] =>
+  Array.isArray(v) && v.every((x) => typeof x === 'string') && new Set(v).size === v.length;
+/** `b` holds the names it shares with `a` in a's order. */
+const sameOrder = (a: string[], b: string[]) =>
+  isDeepStrictEqual(
+    a.filter((x) => b.includes(x)),
+    b.filter((x) => a.includes(x)),
+  );
+
+type NameSets = [base: string[], mine: string[], theirs: string[]];
+/**
+ * Lists of names merged as sets: what both kept and what either added, nothing either removed; in
+ * the order of the side that moved names (mine's if neither did), the other's additions after. A
+ * list one side left as it was is the other's.
+ */
+function checkNameSetMerge([b, m, t]: NameSets, out: unknown, at: string): void {
+  if (isDeepStrictEqual(b, m) || isDeepStrictEqual(b, t)) {
+    expect(out, `one side unchanged at ${at}`).toEqual(isDeepStrictEqual(b, m) ? t : m);
+    return;
+  }
+  expect(isNameSet(out), `a list of names at ${at}`).toBe(true);
+  const merged = out as string[];
+  const kept = b.filter((x) => m.includes(x) && t.includes(x));
+  const added = [...m, ...t].filter((x) => !b.includes(x));
+  expect(new Set(merged), `names at ${at}`).toEqual(new Set([...kept, ...added]));
+  const [first, second] = sameOrder(b, m) && !sameOrder(b, t) ? [t, m] : [m, t];
+  const fromFirst = first.filter((x) => merged.includes(x));
+  expect(merged, `order at ${at}`).toEqual([
+    ...fromFirst,
+    ...second.filter((x) => merged.includes(x) && !first.includes(x)),
+  ]);
+}
+
 /** The properties every merge keeps, given the three configs. */
 function checkMerge(base: unknown, mine: unknown, theirs: unknown): void {
   const { merged, conflicts } = mergeConfigChanges(base, mine, theirs);
@@ -60,20 +94,34 @@ function checkMerge(base: unknown, mine: unknown, theirs: unknown): void {
       [m, t],
     ].some(([x, y]) => pathsOf(x, y).length === 0);
   };
+  // Lists of names there merge as sets, unless both sides moved names, each to another order.
+  const nameSetsAt = (p: string) => {
+    const lists = [base, mine, theirs].map((x) => valueAt(x, p));
+    return lists.every(isNameSet) ? (lists as NameSets) : undefined;
+  };
+  const merges = (p: string) => {
+    const lists = nameSetsAt(p);
+    if (!lists) return false;
+    const [b, m, t] = lists;
+    return sameOrder(b, m) || sameOrder(b, t) || sameOrder(m, t);
+  };
   // A conflict only there, and theirs wins there.
   for (const c of conflicts) {
-    expect(bothChanged(c), `conflict ${c}`).toBe(true);
+    expect(bothChanged(c) && !merges(c), `conflict ${c}`).toBe(true);
     expect(valueAt(merged, c), `theirs wins at ${c}`).toEqual(valueAt(theirs, c));
   }
   // Every such place is reported (a container both made is merged inside, so look where the two
-  // differ).
-  for (const q of pathsOf(mine, theirs).filter(bothChanged))
-    expect(apart(q, conflicts), `conflict reported at ${q}`).toBe(false);
+  // differ), or is a list of names merged (unless a conflict around it took theirs whole).
+  for (const q of pathsOf(mine, theirs).filter(bothChanged)) {
+    if (!merges(q)) expect(apart(q, conflicts), `conflict reported at ${q}`).toBe(false);
+    else if (apart(q, conflicts)) checkNameSetMerge(nameSetsAt(q)!, valueAt(merged, q), q);
+  }
 }
 
 // ---- config-shaped values and random edits of them ----
 
 const NAMES = ['n1', 'n2', 'n3', 'n4', 'n5'];
+const LETTERS = ['a', 'b', 'c', 'd', 'e'];
 const scalar = fc.oneof(
   fc.integer({ min: 0, max: 3 }),
   fc.constantFrom('a', 'b', 'c'),
@@ -92,6 +140,7 @@ const valuesOf = (loose: boolean) =>
         { depthSize: 'small', withCrossShrink: true },
         scalar,
         fc.array(scalar, { maxLength: 3 }),
+        fc.uniqueArray(fc.constantFrom(...LETTERS), { maxLength: 4 }),
         fc.dictionary(fc.constantFrom('p', 'q', 'r', 's'), tie('value'), {
           maxKeys: 3,
           noNullPrototype: true,
@@ -110,16 +159,19 @@ const valuesOf = (loose: boolean) =>
 type Step = string | { name: string };
 interface Edit {
   at: number;
-  op: 'replace' | 'delete' | 'add' | 'reorder';
+  op: 'replace' | 'delete' | 'add' | 'reorder' | 'drop';
   fresh: unknown;
   key: string;
+  /** Which item of a plain list `drop` removes or `reorder` moves to the front (0: reverse). */
+  i: number;
 }
 const editOf = (fresh: fc.Arbitrary<unknown>) =>
   fc.record({
     at: fc.nat(),
-    op: fc.constantFrom<Edit['op']>('replace', 'delete', 'add', 'reorder'),
+    op: fc.constantFrom<Edit['op']>('replace', 'delete', 'add', 'reorder', 'drop'),
     fresh,
-    key: fc.constantFrom('p', 'q', 'r', 's', ...NAMES),
+    key: fc.constantFrom('p', 'q', 'r', 's', ...NAMES, ...LETTERS),
+    i: fc.nat({ max: 3 }),
   });
 
 const isKeyed = (l: unknown[]) => l.length > 0 && l.every((x) => isObject(x) && 'name' in x);
@@ -170,10 +222,15 @@ function applyEdit(v: unknown, e: Edit): unknown {
         const name = NAMES.find((n) => !node.some((x) => (x as { name: string }).name === n));
         return name ? [...node, { name, v: e.fresh }] : node;
       }
-      if (Array.isArray(node)) return [...node, e.key];
+      if (Array.isArray(node)) return node.includes(e.key) ? node : [...node, e.key];
       return node;
     }
-    return Array.isArray(node) ? [...node].reverse() : node;
+    if (!Array.isArray(node)) return node;
+    if (e.op === 'drop') return isKeyed(node) ? node : node.filter((_, i) => i !== e.i);
+    const moved = node[e.i];
+    return e.i === 0 || moved === undefined
+      ? [...node].reverse()
+      : [moved, ...node.filter((_, i) => i !== e.i)];
   });
 }
 
@@ -209,6 +266,48 @@ describe('mergeConfigChanges properties', () => {
     fc.assert(
       fc.property(threeWayOf(true), ({ base, mine, theirs }) => checkMerge(base, mine, theirs)),
       { numRuns: 3000, seed: 13 },
+    );
+  });
+
+  it('lists of names: what either side added or removed holds, in order; one side unchanged gives the other', () => {
+    const names = fc.uniqueArray(fc.constantFrom(...LETTERS), { maxLength: 5 });
+    const edit = fc.record({
+      op: fc.constantFrom('add', 'drop', 'front'),
+      name: fc.constantFrom(...LETTERS),
+    });
+    const editNames = (list: string[], e: { op: string; name: string }) =>
+      e.op === 'add'
+        ? list.includes(e.name)
+          ? list
+          : [...list, e.name]
+        : e.op === 'drop' || !list.includes(e.name)
+          ? list.filter((x) => x !== e.name)
+          : [e.name, ...list.filter((x) => x !== e.name)];
+    const edits = fc.array(edit, { maxLength: 4 });
+    fc.assert(
+      fc.property(names, edits, edits, (b, me, te) => {
+        const [m, t] = [me.reduce(editNames, b), te.reduce(editNames, b)];
+        const [base, mine, theirs] = [b, m, t].map((modelSubset) => ({
+          routers: [{ name: 'r', modelSubset }],
+        }));
+        expect(mergeConfigChanges(base, mine, base)).toEqual({ merged: mine, conflicts: [] });
+        expect(mergeConfigChanges(base, base, theirs)).toEqual({ merged: theirs, conflicts: [] });
+        const { merged, conflicts } = mergeConfigChanges(base, mine, theirs);
+        const out = valueAt(merged, 'routers[r].modelSubset');
+        // Both moved names, each to another order: one value, theirs.
+        if (!sameOrder(b, m) && !sameOrder(b, t) && !sameOrder(m, t)) {
+          expect(conflicts).toEqual(['routers[r].modelSubset']);
+          expect(out).toEqual(t);
+        } else {
+          expect(conflicts).toEqual([]);
+          checkNameSetMerge([b, m, t], out, 'routers[r].modelSubset');
+          for (const x of [...m, ...t].filter((x) => !b.includes(x)))
+            expect(out, `${x} added`).toContain(x);
+          for (const x of b.filter((x) => !m.includes(x) || !t.includes(x)))
+            expect(out, `${x} removed`).not.toContain(x);
+        }
+      }),
+      { numRuns: 2000, seed: 29 },
     );
   });
 
@@ -253,7 +352,13 @@ const realEdit = fc.oneof(
   fc.record({ kind: fc.constant('add' as const), i: fc.nat(), name: fc.constantFrom('x1', 'x2') }),
   fc.record({ kind: fc.constant('remove' as const), i: fc.nat() }),
   fc.record({ kind: fc.constant('reorder' as const), by: fc.integer({ min: 1, max: 5 }) }),
-  fc.record({ kind: fc.constant('subset' as const), r: fc.nat(), i: fc.nat(), add: fc.boolean() }),
+  fc.record({
+    kind: fc.constant('subset' as const),
+    r: fc.nat(),
+    i: fc.nat(),
+    add: fc.boolean(),
+    first: fc.boolean(),
+  }),
   fc.record({
     kind: fc.constant('setting' as const),
     at: fc.constantFrom('server.logLevel', 'batches.forwardPollMs', 'requestLog.storeText'),
@@ -280,8 +385,14 @@ function applyRealEdit(
   else if (e.kind === 'subset') {
     const router = pick(c.routers!, e.r)!;
     const subset = router.modelSubset as string[];
+    const name = pick(deps, e.i)?.name ?? 'none';
+    // Add a name (to the front: first), or remove one.
     router.modelSubset = e.add
-      ? [...subset, pick(deps, e.i)?.name ?? 'none']
+      ? [
+          ...(e.first ? [name] : []),
+          ...subset.filter((x) => x !== name),
+          ...(e.first ? [] : [name]),
+        ]
       : subset.filter((_, i) => i !== e.i % subset.length);
   } else if (e.kind === 'setting') {
     const [section, key] = e.at.split('.') as [string, string];

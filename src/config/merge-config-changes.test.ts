@@ -23,13 +23,61 @@ describe('mergeConfigChanges', () => {
   });
 
   it('where both changed a value otherwise, theirs wins and the path is named', () => {
-    const base = { routers: [{ name: 'r', mode: 'cost', subset: ['x'] }], ttl: 1 };
-    const mine = { routers: [{ name: 'r', mode: 'quality', subset: ['x', 'y'] }], ttl: 1 };
-    const theirs = { routers: [{ name: 'r', mode: 'balanced', subset: ['z'] }] };
+    const base = { routers: [{ name: 'r', mode: 'cost', limits: [1] }], ttl: 1 };
+    const mine = { routers: [{ name: 'r', mode: 'quality', limits: [1, 2] }], ttl: 1 };
+    const theirs = { routers: [{ name: 'r', mode: 'balanced', limits: [3] }] };
     expect(mergeConfigChanges(base, mine, theirs)).toEqual({
-      merged: { routers: [{ name: 'r', mode: 'balanced', subset: ['z'] }] },
-      conflicts: ['routers[r].mode', 'routers[r].subset'],
+      merged: { routers: [{ name: 'r', mode: 'balanced', limits: [3] }] },
+      conflicts: ['routers[r].mode', 'routers[r].limits'],
     });
+  });
+
+  it('lists of names merge as sets: what either side added or removed holds, unreported', () => {
+    const base = { routers: [{ name: 'r', modelSubset: ['a', 'b', 'c'] }] };
+    // Mine added d and removed b; theirs removed c and added e, then d too.
+    const mine = { routers: [{ name: 'r', modelSubset: ['d', 'a', 'c'] }] };
+    const theirs = { routers: [{ name: 'r', modelSubset: ['a', 'e', 'b', 'd'] }] };
+    expect(mergeConfigChanges(base, mine, theirs)).toEqual({
+      // Mine's order, theirs' additions after (d, which both added, once).
+      merged: { routers: [{ name: 'r', modelSubset: ['d', 'a', 'e'] }] },
+      conflicts: [],
+    });
+    const key = (scopes: string[]) => ({ auth: { keys: [{ id: 'k', scopes }] } });
+    expect(mergeConfigChanges(key(['r1']), key(['r1', 'r2']), key(['r1', 'r3']))).toEqual({
+      merged: key(['r1', 'r2', 'r3']),
+      conflicts: [],
+    });
+  });
+
+  it('a list of names only theirs reordered is in theirs’ order; both reordered, or others, one value', () => {
+    const pool = (deployments: string[]) => ({ pools: [{ name: 'p', deployments }] });
+    // Theirs put ptu first in a priority pool; mine added eu and removed paygo.
+    expect(
+      mergeConfigChanges(
+        pool(['paygo', 'ptu', 'west']),
+        pool(['eu', 'ptu', 'west']),
+        pool(['ptu', 'paygo', 'west']),
+      ),
+    ).toEqual({ merged: pool(['ptu', 'west', 'eu']), conflicts: [] });
+    // Mine reordered: mine's order stands, theirs' removal and addition with it.
+    expect(
+      mergeConfigChanges(pool(['a', 'b', 'c']), pool(['c', 'b', 'a']), pool(['a', 'b', 'd'])),
+    ).toEqual({ merged: pool(['b', 'a', 'd']), conflicts: [] });
+    // Both reordered, each otherwise: one value, theirs stands.
+    expect(
+      mergeConfigChanges(pool(['a', 'b', 'c']), pool(['c', 'b', 'a', 'x']), pool(['b', 'a', 'c'])),
+    ).toEqual({ merged: pool(['b', 'a', 'c']), conflicts: ['pools[p].deployments'] });
+    // A list with a name twice, an item not a string, or none in base is one value.
+    const subset = (modelSubset: unknown) => ({ routers: [{ name: 'r', modelSubset }] });
+    for (const [base, mine, theirs] of [
+      [['a'], ['a', 'b', 'b'], ['c']],
+      [['a'], ['a', 'b'], ['a', 1]],
+      [undefined, ['a'], ['b']],
+    ])
+      expect(mergeConfigChanges(subset(base), subset(mine), subset(theirs))).toEqual({
+        merged: subset(theirs),
+        conflicts: ['routers[r].modelSubset'],
+      });
   });
 
   it('a key both set alike, or only mine changed, is no conflict', () => {

@@ -8,7 +8,12 @@
 //   and the path is a conflict; so is an item deleted by one side and changed by the other.
 // - Named lists (listKeyOf: every item of the three named, once) merge item by item, as diffConfig
 //   compares them: mine's order, theirs' additions after; a list mine left as it was is theirs'.
-//   Other lists (plain, a name twice, an item without one) are one value.
+// - Lists of names (every item of the three a string, none twice: a router's modelSubset, a pool's
+//   deployments, a key's scopes or allowedIps) merge as sets: what either side removed is gone,
+//   what either added is there, without conflict. The order is mine's, theirs' additions after;
+//   theirs' with mine's additions after if only theirs moved items (a priority pool's order).
+//   Both moved items, each to another order: one value (a conflict, theirs). A list absent from
+//   base, and other lists (of other values, a name twice, an item without one) are one value.
 // - Named items only reordered are no change (as in diffConfig): they never conflict.
 import { isDeepStrictEqual } from 'node:util';
 import { isObject } from '../core/is-object.js';
@@ -65,6 +70,10 @@ function merge(
     }
     return out;
   }
+  if (isNameSet(base) && isNameSet(mine) && isNameSet(theirs)) {
+    const merged = mergeNameSets(base, mine, theirs);
+    if (merged) return merged;
+  }
   // Named items only reordered are no change (diffConfig): the other side's value stands.
   if (unchanged(base, theirs)) return mine;
   if (unchanged(base, mine)) return theirs;
@@ -73,3 +82,34 @@ function merge(
 }
 
 const unchanged = (before: unknown, after: unknown) => diffConfig(before, after).length === 0;
+
+/** A list of names: every item a string, none twice. */
+const isNameSet = (list: unknown): list is string[] =>
+  Array.isArray(list) &&
+  list.every((x) => typeof x === 'string') &&
+  new Set(list).size === list.length;
+
+/**
+ * The two sides' additions and removals both applied, in the order of the side that moved items
+ * (mine's if neither did), the other's additions after; undefined if both moved them otherwise.
+ */
+function mergeNameSets(base: string[], mine: string[], theirs: string[]): string[] | undefined {
+  const mineMoved = !sameOrder(base, mine);
+  const theirsMoved = !sameOrder(base, theirs);
+  if (mineMoved && theirsMoved && !sameOrder(mine, theirs)) return undefined;
+  const [first, second] = theirsMoved && !mineMoved ? [theirs, mine] : [mine, theirs];
+  const [b, inFirst, inSecond] = [new Set(base), new Set(first), new Set(second)];
+  return [
+    ...first.filter((x) => !b.has(x) || inSecond.has(x)),
+    ...second.filter((x) => !b.has(x) && !inFirst.has(x)),
+  ];
+}
+
+/** The names two lists share stand in the same order in both. */
+function sameOrder(a: string[], b: string[]): boolean {
+  const [inA, inB] = [new Set(a), new Set(b)];
+  return isDeepStrictEqual(
+    a.filter((x) => inB.has(x)),
+    b.filter((x) => inA.has(x)),
+  );
+}
