@@ -6,7 +6,7 @@
 // line: req/s, client latency percentiles (ms), the server's CPU a request (its
 // process_cpu_seconds_total, every thread's), and the event loop's delay over the counted run
 // (prom-client's monitorEventLoopDelay: its p50 is its 10 ms resolution). PIN=1 runs the router on
-// CPU 1 (run this script under `taskset -c 0`). Every process it starts is stopped by pid; its
+// CPU 1 (run this script under `taskset -c 0`; a pinned router writes its log on the loop). Every process it starts is stopped by pid; its
 // scratch folder is removed unless KEEP=1.
 // usage: node scripts/bench-request-log.mjs full|lean [port=47480] [seconds=10] [dist=./dist]
 import { spawn } from 'node:child_process';

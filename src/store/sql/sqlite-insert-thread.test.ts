@@ -1,4 +1,5 @@
-// The SQLite request log writes a file's records in a worker thread (sqlite-insert-thread.ts): the
+// The SQLite request log writes a file's records in a worker thread (sqlite-insert-thread.ts; by
+// default where the process may use more than one CPU, here asked for whatever the machine): the
 // records land whole and readable through the server's connection, a batch the database refuses
 // fails with SQLite's words and the next goes through, close() waits for what is being written,
 // and a flush leaves the event loop free while the thread writes (on the loop, a setImmediate
@@ -52,7 +53,7 @@ const record = (i: number): RequestRecord => ({
 
 describe('the SQLite request log writes a file in a worker thread', () => {
   it('writes every record, readable at once through the store', async () => {
-    const store = createSqliteRequestStore(dbPath());
+    const store = createSqliteRequestStore(dbPath(), { writerThread: true });
     await store.migrate();
     await store.insert(Array.from({ length: 300 }, (_, i) => record(i)));
     await store.insert([record(300)]);
@@ -63,7 +64,7 @@ describe('the SQLite request log writes a file in a worker thread', () => {
   });
 
   it("leaves the event loop free while it writes: a setImmediate queued first runs before the insert's end", async () => {
-    const store = createSqliteRequestStore(dbPath());
+    const store = createSqliteRequestStore(dbPath(), { writerThread: true });
     await store.migrate();
     await store.insert([record(0)]); // the thread started and the statement prepared
     const order: string[] = [];
@@ -76,7 +77,7 @@ describe('the SQLite request log writes a file in a worker thread', () => {
 
   it("fails a batch the database refuses with SQLite's words, and writes the next", async () => {
     const path = dbPath();
-    const store = createSqliteRequestStore(path);
+    const store = createSqliteRequestStore(path, { writerThread: true });
     await store.migrate();
     // A unique index the next batch breaks (as a disk error or a schema drift would refuse it).
     const other = new Database(path);
@@ -90,7 +91,7 @@ describe('the SQLite request log writes a file in a worker thread', () => {
 
   it('close() waits for the batches being written, and refuses inserts after it', async () => {
     const path = dbPath();
-    const store = createSqliteRequestStore(path);
+    const store = createSqliteRequestStore(path, { writerThread: true });
     await store.migrate();
     const writing = store.insert(Array.from({ length: 400 }, (_, i) => record(i)));
     await store.close();
@@ -99,5 +100,20 @@ describe('the SQLite request log writes a file in a worker thread', () => {
     const db = new Database(path, { readonly: true });
     expect(db.prepare('SELECT COUNT(*) AS n FROM requests').get()).toEqual({ n: 400 });
     db.close();
+  });
+});
+
+describe('whether the SQLite request log writes in a thread', () => {
+  it('writes on the loop when asked to (one CPU), and the records are the same', async () => {
+    const store = createSqliteRequestStore(dbPath(), { writerThread: false });
+    await store.migrate();
+    const order: string[] = [];
+    setImmediate(() => order.push('loop turn'));
+    await store.insert(Array.from({ length: 50 }, (_, i) => record(i)));
+    order.push('insert done');
+    // The insert ended within the turn that began it: the setImmediate has not run yet.
+    expect(order).toEqual(['insert done']);
+    expect((await store.query(0)).length).toBe(50);
+    await store.close();
   });
 });

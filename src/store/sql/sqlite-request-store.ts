@@ -1,7 +1,9 @@
-// SQLite request log store (better-sqlite3, WAL): the embedded default. A file's records are
-// written by a worker thread (sqlite-insert-thread.ts), off the event loop; everything else, and an
-// in-memory log's records, on the server's own connection.
+// SQLite request log store (better-sqlite3, WAL): the embedded default. Where the process may run
+// on more than one CPU, a file's records are written by a worker thread (sqlite-insert-thread.ts),
+// off the event loop; everything else, an in-memory log's records and, on one CPU, every record, on
+// the server's own connection (docs/benchmarks.md "The request log off the event loop").
 import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { RequestLogStore } from '../request-log.js';
@@ -40,7 +42,19 @@ import {
   type SqlStatement,
 } from './summary-sql.js';
 
-export function createSqliteRequestStore(path: string): RequestLogStore {
+export interface SqliteRequestStoreOptions {
+  /**
+   * Write a file's records in a worker thread. Default: when the process may run on more than one
+   * CPU (`os.availableParallelism()`). On one, the thread's copies of the rows cost 13–15% more
+   * CPU a request and free nothing, since the thread shares the CPU with the event loop.
+   */
+  writerThread?: boolean;
+}
+
+export function createSqliteRequestStore(
+  path: string,
+  options: SqliteRequestStoreOptions = {},
+): RequestLogStore {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
@@ -51,7 +65,8 @@ export function createSqliteRequestStore(path: string): RequestLogStore {
   let insertMany: ((records: readonly RequestRecord[]) => void) | undefined;
   const insertSql = `INSERT INTO requests (${COLUMNS.join(',')}) VALUES (${COLUMNS.map(() => '?').join(',')})`;
   // A file's records go to the writer thread (an in-memory database is this connection's alone).
-  const thread = path === ':memory:' ? undefined : new SqliteInsertThread(path, insertSql);
+  const threaded = path !== ':memory:' && (options.writerThread ?? availableParallelism() > 1);
+  const thread = threaded ? new SqliteInsertThread(path, insertSql) : undefined;
   const prepareInsert = () => {
     const insert = db.prepare(insertSql);
     return db.transaction((rs: readonly RequestRecord[]) => {
