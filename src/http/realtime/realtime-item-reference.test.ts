@@ -1,5 +1,5 @@
 // Items referred to by id in a realtime session (task hRt), through the whole router (createRuntime
-// listening on 127.0.0.1:47202) against a scripted upstream on 127.0.0.1:47201 that keeps its
+// listening on a port of 127.0.0.1) against a scripted upstream on 127.0.0.1 that keeps its
 // conversation's items as OpenAI's does: a `response.create` whose own `input` holds
 // `item_reference` items is charged, when stopped before its `response.done`, the items they point
 // to (the client's, the upstream's, committed audio); an unknown id (never added, deleted, or
@@ -7,6 +7,7 @@
 // function call's output and arguments go through the input filter as message text does; a
 // deleted item, and the audio and transcript a truncation cuts, are no longer in what the next
 // response is charged; a spoken item reads as the audio relayed of it, not its transcript.
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { createRuntime, type Runtime } from '../../runtime.js';
@@ -14,8 +15,10 @@ import type { RequestRecord } from '../../store/request-record.js';
 import { simDeployment, testConfig, testConfigInput } from '../../../test/helpers/test-config.js';
 import { waitFor } from '../../../test/helpers/wait-for.js';
 
-const UPSTREAM_PORT = 47201;
-const ROUTER_PORT = 47202;
+// Ports the system gives (listen on 0): a fixed one in the ephemeral range can be taken by any
+// other socket of the suite (CI saw EADDRINUSE).
+let UPSTREAM_PORT = 0;
+let ROUTER_PORT = 0;
 type Event = Record<string, unknown> & { type: string };
 type Item = Record<string, unknown> & { id: string };
 
@@ -33,7 +36,7 @@ let rt: Runtime;
  * conversation, or is held open when its metadata says `hold`.
  */
 function startUpstream(): Promise<void> {
-  server = new WebSocketServer({ host: '127.0.0.1', port: UPSTREAM_PORT });
+  server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   server.on('connection', (ws) => {
     const conn = { frames: [] as string[] };
     seen.push(conn);
@@ -139,7 +142,12 @@ function startUpstream(): Promise<void> {
       }
     });
   });
-  return new Promise((resolve) => server.on('listening', () => resolve()));
+  return new Promise((resolve) =>
+    server.on('listening', () => {
+      UPSTREAM_PORT = (server.address() as AddressInfo).port;
+      resolve();
+    }),
+  );
 }
 
 beforeAll(async () => {
@@ -177,7 +185,8 @@ beforeAll(async () => {
     }),
     { recorder: { record: (r) => void (r.endpoint === 'realtime' && records.push(r)) } },
   );
-  await rt.app.listen({ host: '127.0.0.1', port: ROUTER_PORT });
+  await rt.app.listen({ host: '127.0.0.1', port: 0 });
+  ROUTER_PORT = (rt.app.server.address() as AddressInfo).port;
 });
 
 afterAll(async () => {

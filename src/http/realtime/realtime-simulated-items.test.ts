@@ -1,9 +1,10 @@
 // The default config's simulated `gpt-realtime` through the whole router (createRuntime listening
-// on 127.0.0.1:47204), driven by the `openai` SDK's `OpenAIRealtimeWS` as a demanding client would
+// on a port of 127.0.0.1), driven by the `openai` SDK's `OpenAIRealtimeWS` as a demanding client would
 // (task hRt): `conversation.item.retrieve` and `.truncate` answered as openapi.yaml says (they were
 // "Unknown event type"), `previous_item_id` placing an item (it was ignored), and a response with
 // its own `input` reading that input, references resolved, with an out-of-band one adding nothing
 // to the conversation (it read the conversation, and announced its output as added to it).
+import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import OpenAI from 'openai';
@@ -15,15 +16,18 @@ import { parseConfig } from '../../config/load-config.js';
 import { createRuntime, type Runtime } from '../../runtime.js';
 import { waitFor } from '../../../test/helpers/wait-for.js';
 
-const PORT = 47204;
+// A port the system gives (listen on 0): a fixed one in the ephemeral range can be taken by any
+// other socket of the suite (CI saw EADDRINUSE on 47204).
+let PORT = 0;
 let rt: Runtime;
 
 beforeAll(async () => {
   const raw = parseYaml(readFileSync('config/default.yaml', 'utf8')) as Record<string, unknown>;
-  raw.server = { host: '127.0.0.1', port: PORT, logLevel: 'silent' };
+  raw.server = { host: '127.0.0.1', port: 8080, logLevel: 'silent' };
   raw.requestLog = { kind: 'none' };
   rt = await createRuntime(parseConfig(raw, {}).config);
-  await rt.app.listen({ host: '127.0.0.1', port: PORT });
+  await rt.app.listen({ host: '127.0.0.1', port: 0 });
+  PORT = (rt.app.server.address() as AddressInfo).port;
 });
 
 afterAll(async () => {
