@@ -7,18 +7,10 @@
 // throwing. Before, only the message was marked; reasoning items carried no status and calls
 // said `completed`.
 import OpenAI from 'openai';
-import { MockAgent } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  buildTestApp,
-  simulatedAdapters,
-  type TestApp,
-} from '../../../test/helpers/build-test-app.js';
+import { responsesMockApp } from '../../../test/helpers/responses-mock-upstream.js';
 import { listenInRange } from '../../../test/helpers/listen-in-range.js';
 import { simDeployment, testConfig } from '../../../test/helpers/test-config.js';
-import { createHttpClient } from '../../providers/http-client.js';
-import { createOpenAiAdapter } from '../../providers/openai/openai-adapter.js';
-import { createResponseStore } from '../../store/response-store.js';
 
 type Json = Record<string, unknown>;
 
@@ -117,60 +109,13 @@ const config = testConfig({
   routers: [{ name: 'model-router', modelSubset: ['thinker'] }],
 });
 
-const agent = new MockAgent();
-agent.disableNetConnect();
-agent
-  .get('https://oss.example')
-  .intercept({ path: '/v1/chat/completions', method: 'POST' })
-  .reply((req) => {
-    const stream = (JSON.parse(String(req.body)) as Json).stream === true;
-    return {
-      statusCode: 200,
-      data: cutReply(stream),
-      responseOptions: {
-        headers: { 'content-type': stream ? 'text/event-stream' : 'application/json' },
-      },
-    };
-  })
-  .persist();
-
-let t: TestApp | undefined;
-async function app(): Promise<TestApp> {
-  t ??= await buildTestApp(
-    config,
-    {
-      ...simulatedAdapters(config),
-      oss: createOpenAiAdapter(
-        config.deployments.find((d) => d.name === 'oss')!,
-        createHttpClient({ dispatcher: agent }),
-        {},
-      ),
-    },
-    { responses: createResponseStore(100) },
-  );
-  return t;
-}
-
-afterAll(async () => {
-  await t?.app.close();
-  await agent.close();
+const mock = responsesMockApp(config, {
+  deployment: 'oss',
+  origin: 'https://oss.example',
+  reply: cutReply,
 });
-
-async function create(payload: Json): Promise<Json> {
-  const res = await (await app()).app.inject({ method: 'POST', url: '/v1/responses', payload });
-  expect(res.statusCode, res.body).toBe(200);
-  return res.json() as Json;
-}
-async function stream(payload: Json): Promise<Json[]> {
-  const res = await (
-    await app()
-  ).app.inject({ method: 'POST', url: '/v1/responses', payload: { ...payload, stream: true } });
-  expect(res.statusCode, res.body).toBe(200);
-  return res.body
-    .split('\n')
-    .filter((l) => l.startsWith('data: '))
-    .map((l) => JSON.parse(l.slice(6)) as Json);
-}
+const { app, create, stream } = mock;
+afterAll(() => mock.close());
 
 /** Each output item's type and status. */
 const statuses = (output: unknown) =>

@@ -34,6 +34,8 @@ export class SqliteInsertError extends Error {
 export class SqliteInsertThread {
   private worker: Worker | undefined;
   private readonly pending = new Map<number, Pending>();
+  /** The inserts not yet settled, which close() waits for. */
+  private readonly writing = new Set<Promise<void>>();
   private nextId = 0;
   private closed = false;
 
@@ -48,11 +50,15 @@ export class SqliteInsertThread {
     if (this.closed) return Promise.reject(new Error('the request log is closed'));
     const worker = (this.worker ??= this.start());
     const id = this.nextId++;
-    return new Promise<void>((resolve, reject) => {
+    const written = new Promise<void>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.ref(); // a batch being written holds the process open; an idle thread does not
       worker.postMessage({ id, rows });
     });
+    this.writing.add(written);
+    const done = () => void this.writing.delete(written);
+    written.then(done, done);
+    return written;
   }
 
   /** Waits for the batches being written, then stops the thread. */
@@ -60,20 +66,11 @@ export class SqliteInsertThread {
     this.closed = true;
     const worker = this.worker;
     if (!worker) return;
-    await Promise.allSettled([...this.pending.values()].map((p) => this.settled(p)));
+    await Promise.allSettled(this.writing);
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     worker.postMessage({ close: true });
     await exited;
     this.worker = undefined;
-  }
-
-  /** A promise that settles when `p` does. */
-  private settled(p: Pending): Promise<void> {
-    return new Promise<void>((done) => {
-      const { resolve, reject } = p;
-      p.resolve = () => (resolve(), done());
-      p.reject = (err) => (reject(err), done());
-    });
   }
 
   private start(): Worker {
