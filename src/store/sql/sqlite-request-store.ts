@@ -45,7 +45,7 @@ import {
 export interface SqliteRequestStoreOptions {
   /**
    * Write a file's records in a worker thread. Default: when the process may run on more than one
-   * CPU (`os.availableParallelism()`). On one, the thread's copies of the rows cost 13–15% more
+   * CPU (`os.availableParallelism()`). On one, the thread's copies of the rows cost 18–23% more
    * CPU a request and free nothing, since the thread shares the CPU with the event loop.
    */
   writerThread?: boolean;
