@@ -4,9 +4,11 @@
 // fails with SQLite's words and the next goes through, close() waits for what is being written,
 // and a flush leaves the event loop free while the thread writes (on the loop, a setImmediate
 // queued before the insert could not run until it had finished).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RequestRecord } from '../request-record.js';
@@ -99,6 +101,35 @@ describe('the SQLite request log writes a file in a worker thread', () => {
     await expect(store.insert([record(401)])).rejects.toThrow(/closed/);
     const db = new Database(path, { readonly: true });
     expect(db.prepare('SELECT COUNT(*) AS n FROM requests').get()).toEqual({ n: 400 });
+    db.close();
+  });
+
+  it('close() holds the process open until the thread has stopped: what follows it runs where nothing else would', async () => {
+    // The server's shutdown closes the request log, then the key store, tracing, shared state and
+    // the logger: with nothing else holding the process, Node used to exit while close() waited
+    // for the idle thread to stop, and skipped the rest (`node` exits 13: an await never settled).
+    const path = dbPath();
+    const script = join(path, '..', 'close.mjs');
+    writeFileSync(
+      script,
+      [
+        `const { createSqliteRequestStore } = await import(${JSON.stringify(pathToFileURL(join(process.cwd(), 'dist/src/store/sql/sqlite-request-store.js')).href)});`,
+        `const store = createSqliteRequestStore(${JSON.stringify(path)}, { writerThread: true });`,
+        'await store.migrate();',
+        `await store.insert(${JSON.stringify([record(1), record(2)])});`,
+        'await store.close();',
+        "console.log('closed');",
+      ].join('\n'),
+    );
+    const run = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.on('close', (code) => resolve({ code, out }));
+    });
+    expect(run).toEqual({ code: 0, out: 'closed\n' });
+    const db = new Database(path, { readonly: true });
+    expect(db.prepare('SELECT COUNT(*) AS n FROM requests').get()).toEqual({ n: 2 });
     db.close();
   });
 });

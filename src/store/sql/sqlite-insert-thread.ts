@@ -68,6 +68,10 @@ export class SqliteInsertThread {
     if (!worker) return;
     await Promise.allSettled(this.writing);
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    // The idle thread is unref'd: waiting for it to stop must hold the process, or where nothing
+    // else does (a server's shutdown, once its sockets are closed) Node exits here and what
+    // follows close() never runs.
+    worker.ref();
     worker.postMessage({ close: true });
     await exited;
     this.worker = undefined;
