@@ -46,7 +46,7 @@ import {
   type RealtimeAudioRates,
   type RealtimeOutput,
 } from './realtime-audio.js';
-import { addItemInput, itemsInput, SessionItems } from './realtime-items.js';
+import { itemsInput, SessionItems } from './realtime-items.js';
 import { resolveNamedModel } from './request-target.js';
 import { trackedCall } from './tracked-call.js';
 
@@ -68,7 +68,9 @@ export interface RealtimeLink {
   startedPerf: number;
   /**
    * The conversation as the next response reads it, estimated: what the last response read (but
-   * its instructions and tools) and wrote, and the items added since (noteItem, its audio).
+   * its instructions and tools) and wrote, and the items added since: the client's once the
+   * upstream states them (noteItem, realtime-session-items.ts noteStatedItem), its audio once
+   * committed.
    * What a stopped response is charged, with its instructions and tools (`prompt`).
    */
   conversation: RealtimeConversation;
@@ -110,6 +112,11 @@ export interface RealtimeTurn {
    * `input` items (what it reads instead of the conversation) and its own output audio format.
    */
   params?: unknown;
+  /**
+   * The conversation as it was when the upstream created it (`response.created`): what its usage
+   * read. What is added to (or taken out of) the conversation since stays after it.
+   */
+  readFrom?: RealtimeConversation;
 }
 
 export class RealtimeGateway {
@@ -268,13 +275,16 @@ export class RealtimeGateway {
   }
 
   /**
-   * An item the client added to the conversation (`conversation.item.create`): its text, audio,
-   * function call or function call output, as realtime-items.ts counts them (before 2026-12-07
-   * only its messages' text and `input_audio` parts, so a tool's output went uncounted).
+   * An item the client asked to add to the conversation (`conversation.item.create`, as sent on
+   * after the content filter, its event's `event_id` as sent upstream): known by its id at once,
+   * counted in the conversation once the upstream states it (noteStatedItem), forgotten if the
+   * upstream refuses its event (realtime-session-items.ts). Counted as realtime-items.ts counts:
+   * its text, audio, function call or function call output (before 2026-12-07 only its messages'
+   * text and `input_audio` parts, as the client wrote it, before the filter's redaction, and at
+   * once, so an item the upstream refused was charged and could be referred to).
    */
-  noteItem(link: RealtimeLink, item: unknown): void {
-    addItemInput(link.conversation, item, link.audio);
-    link.items.noteSent(item, link.audio);
+  noteItem(link: RealtimeLink, item: unknown, eventId?: unknown): void {
+    link.items.noteSent(item, link.audio, eventId, true);
   }
 
   /** Audio the client appended to the input buffer (bytes), or cleared from it (`cleared`). */
@@ -337,8 +347,21 @@ export class RealtimeGateway {
     });
     const u = charged ? this.stoppedCost(link, turn, prompt) : realtimeCost(link.d, usage);
     // An out-of-band response, or one with its own input, is not the conversation's next turn.
-    link.conversation =
-      conversationAfter(usage, prompt, link.conversation, turn.share) ?? link.conversation;
+    const after = conversationAfter(usage, prompt, link.conversation, turn.share);
+    // One that read the conversation replaces it by what its usage read and wrote; the items
+    // added (or taken out) while it ran are not in that (until 2026-12-07 they were lost).
+    if (after && turn.share === 'all' && turn.readFrom)
+      link.conversation = {
+        textTokens: Math.max(
+          0,
+          after.textTokens + link.conversation.textTokens - turn.readFrom.textTokens,
+        ),
+        audioTokens: Math.max(
+          0,
+          after.audioTokens + link.conversation.audioTokens - turn.readFrom.audioTokens,
+        ),
+      };
+    else if (after) link.conversation = after;
     const record = turn.record;
     record.promptTokens = u.promptTokens;
     record.cachedTokens = u.cachedTokens;

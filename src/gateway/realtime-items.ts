@@ -70,49 +70,103 @@ interface KnownItem extends RealtimeConversation {
   truncatedTo?: number;
 }
 
-/** Items the client sent that the upstream has not stated (yet), kept at most: the oldest go. */
+/** Items sent the upstream has neither stated nor refused, kept at most: the oldest go. */
 const MAX_SENT_ITEMS = 256;
 /** A client's item id longer than this is not kept (OpenAI's ids are far shorter). */
 const MAX_ID_CHARS = 512;
 
+/** An item the client sent, as the router sent it on, until the upstream states or refuses it. */
+interface SentItem {
+  /** The id the client gave it (none, or one too long to keep: the upstream names it). */
+  id?: string;
+  /** The client event that carried it (its `event_id` as sent upstream): what a refusal names. */
+  eventId?: string;
+  /** Sent by `conversation.item.create`: part of the conversation once the upstream states it. */
+  added: boolean;
+  /** Its `type` (`message`, `function_call`…): an id-less item is matched to a statement of one. */
+  type: unknown;
+  known: KnownItem;
+}
+
+/** The upstream events that state an item the client asked to add is in the conversation. */
+const ADDED = new Set([
+  'conversation.item.added',
+  'conversation.item.created',
+  'conversation.item.done',
+]);
+
 /**
  * The session's items by id, each as it reads as input (addItemInput), for references to them:
- * those the upstream stated, and a bounded few the client sent that it has not (yet), so a client
- * cannot grow the router's memory with items the upstream refuses.
+ * those the upstream stated, and a bounded few the client sent that it has neither stated nor
+ * refused (yet), so a client cannot grow the router's memory with items the upstream refuses. An
+ * item the client adds counts in the conversation only once the upstream states it
+ * (`conversation.item.added`, the beta's `.created`, or `.done`: note answers its count then),
+ * and is forgotten when the upstream's `error` names the event that carried it (refused).
  */
 export class SessionItems {
   private readonly byId = new Map<string, KnownItem>();
-  private readonly sent = new Map<string, KnownItem>();
+  /** Items sent, oldest first, the upstream has not stated (yet). */
+  private readonly sent: SentItem[] = [];
 
   /**
-   * An item the client sent with an id of its own (`conversation.item.create`, a
-   * `response.create`'s `input`): known at once (a reference may follow before the upstream's
-   * echo), kept among the last MAX_SENT_ITEMS until the upstream states it.
+   * An item the client sent (as the router sent it on, after the content filter): from a
+   * `conversation.item.create` (`added`), or among a `response.create`'s own `input` (with an id
+   * of its own, else it is never referred to). Known at once by its id (a reference may follow
+   * before the upstream's echo); counted in the conversation only once the upstream states it.
    */
-  noteSent(item: unknown, rates: RealtimeAudioRates): void {
-    if (!isObject(item) || typeof item.id !== 'string' || item.id.length > MAX_ID_CHARS) return;
-    if (this.byId.has(item.id)) return this.note(item, rates);
-    const known = this.sent.get(item.id) ?? newItem();
-    this.sent.delete(item.id);
-    this.sent.set(item.id, known);
-    if (this.sent.size > MAX_SENT_ITEMS) this.sent.delete(this.sent.keys().next().value!);
+  noteSent(item: unknown, rates: RealtimeAudioRates, eventId?: unknown, added = false): void {
+    if (!isObject(item)) return;
+    const id = typeof item.id === 'string' && item.id.length <= MAX_ID_CHARS ? item.id : undefined;
+    if (!added && id === undefined) return;
+    const known = newItem();
     this.merge(known, item, rates);
+    this.sent.push({
+      id,
+      eventId: typeof eventId === 'string' ? eventId : undefined,
+      added,
+      type: item.type,
+      known,
+    });
+    if (this.sent.length > MAX_SENT_ITEMS) this.sent.shift();
   }
 
   /**
-   * An item as the upstream stated it (`conversation.item.added`, `.done`, `.retrieved`,
-   * `response.output_item.done`): kept at the larger count of each kind, since the upstream's
-   * echo leaves out the audio the client sent, and an item first stated empty (in progress) is
-   * stated whole when done.
+   * The upstream refused the client's event `eventId` (its `error` names it): the items it
+   * carried were never added, and cannot be referred to.
    */
-  note(item: unknown, rates: RealtimeAudioRates): void {
-    if (!isObject(item) || typeof item.id !== 'string') return;
-    const sent = this.sent.get(item.id);
-    if (sent) {
-      this.sent.delete(item.id);
-      this.byId.set(item.id, sent);
+  refused(eventId: unknown): void {
+    if (typeof eventId !== 'string') return;
+    for (let i = this.sent.length - 1; i >= 0; i--)
+      if (this.sent[i]!.eventId === eventId) this.sent.splice(i, 1);
+  }
+
+  /**
+   * An item as the upstream stated it (event `type`: `conversation.item.added`, `.created`,
+   * `.done`, `.retrieved`, `response.output_item.added`, `.done`): kept at the larger count of
+   * each kind, since the upstream's echo leaves out the audio the client sent, and an item first
+   * stated empty (in progress) is stated whole when done. When it states an item the client asked
+   * to add (its id the client's, or, the client having given none, the oldest such item of its
+   * type the upstream has not stated: it takes a session's events in order), what that item
+   * reads as, which the conversation now holds; else undefined (the upstream's own items, known
+   * already: announced by `response.output_item.added` or `input_audio_buffer.committed`).
+   */
+  note(item: unknown, rates: RealtimeAudioRates, type?: unknown): RealtimeConversation | undefined {
+    if (!isObject(item) || typeof item.id !== 'string') return undefined;
+    const stated = this.byId.get(item.id);
+    if (stated || typeof type !== 'string' || !ADDED.has(type)) {
+      this.merge(stated ?? this.entry(item.id), item, rates);
+      return undefined;
     }
-    this.merge(this.entry(item.id), item, rates);
+    let at = this.sent.findIndex((s) => s.added && s.id === item.id);
+    if (at < 0) at = this.sent.findIndex((s) => s.added && !s.id && s.type === item.type);
+    if (at < 0) {
+      this.merge(this.entry(item.id), item, rates);
+      return undefined;
+    }
+    const [{ known }] = this.sent.splice(at, 1) as [SentItem];
+    this.byId.set(item.id, known);
+    this.merge(known, item, rates);
+    return { textTokens: known.textTokens, audioTokens: known.audioTokens };
   }
 
   private merge(known: KnownItem, item: Record<string, unknown>, rates: RealtimeAudioRates): void {
@@ -166,13 +220,14 @@ export class SessionItems {
     return this.find(id) !== undefined;
   }
 
-  /** The upstream deleted the item (`conversation.item.deleted`): what it read as, if known. */
+  /**
+   * The upstream deleted the item (`conversation.item.deleted`): what it read as, if the upstream
+   * had stated it (only those count in the conversation).
+   */
   delete(id: unknown, rates: RealtimeAudioRates): RealtimeConversation | undefined {
+    if (typeof id !== 'string' || !this.byId.has(id)) return undefined;
     const item = this.get(id, rates);
-    if (item) {
-      this.byId.delete(id as string);
-      this.sent.delete(id as string);
-    }
+    this.byId.delete(id);
     return item;
   }
 
@@ -186,8 +241,8 @@ export class SessionItems {
     audioEndMs: unknown,
     rates: RealtimeAudioRates,
   ): RealtimeConversation | undefined {
-    const before = this.get(id, rates);
-    const known = this.find(id);
+    const known = typeof id === 'string' ? this.byId.get(id) : undefined;
+    const before = known && this.get(id, rates);
     if (!before || !known?.spoken || typeof audioEndMs !== 'number' || audioEndMs < 0)
       return undefined;
     known.textTokens = 0;
@@ -200,7 +255,8 @@ export class SessionItems {
   }
 
   private find(id: unknown): KnownItem | undefined {
-    return typeof id === 'string' ? (this.byId.get(id) ?? this.sent.get(id)) : undefined;
+    if (typeof id !== 'string') return undefined;
+    return this.byId.get(id) ?? this.sent.findLast((s) => s.id === id)?.known;
   }
 
   /** The upstream's item `id`, made when it is new. */

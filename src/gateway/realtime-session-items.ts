@@ -1,5 +1,6 @@
 // A realtime session's items as the relay sees them go by (src/http/realtime/): the client's
-// `response.create` input items and the upstream's statements of items, kept by id
+// `conversation.item.create` items and `response.create` input items (as sent on, after the content
+// filter; those the upstream refuses forgotten), and the upstream's statements of items, kept by id
 // (realtime-items.ts SessionItems) for the references to them; a reference to an id the session
 // does not hold refused; an item the upstream deletes, or the audio a truncation cuts from an
 // assistant's item, taken out of the conversation the next response is charged for if stopped
@@ -17,14 +18,36 @@ export function checkSessionReferences(link: RealtimeLink, params: unknown): voi
   checkReferences(params, link.items);
 }
 
-/** Items the upstream states (`conversation.item.added`…): kept by id for references to them. */
-export function noteSessionItems(link: RealtimeLink, items: readonly unknown[]): void {
-  for (const item of items) link.items.note(item, link.audio);
+/**
+ * An item the upstream states (its event `type`: `conversation.item.added`…): kept by id for
+ * references to it; one the client asked to add is in the conversation from now on.
+ */
+export function noteStatedItem(link: RealtimeLink, item: unknown, type: unknown): void {
+  const added = link.items.note(item, link.audio, type);
+  if (!added) return;
+  link.conversation.textTokens += added.textTokens;
+  link.conversation.audioTokens += added.audioTokens;
 }
 
-/** Items a response is given as its own `input` (as its `response.create` sent them), by id. */
-export function noteSentItems(link: RealtimeLink, items: readonly unknown[]): void {
-  for (const item of items) link.items.noteSent(item, link.audio);
+/**
+ * Items a response is given as its own `input` (as its `response.create` went upstream, after the
+ * content filter, as the event `eventId`), by id; forgotten if the upstream refuses the event.
+ */
+export function noteSentItems(
+  link: RealtimeLink,
+  items: readonly unknown[],
+  eventId: unknown,
+): void {
+  for (const item of items) link.items.noteSent(item, link.audio, eventId);
+}
+
+/**
+ * The upstream's `error` named the client's event `eventId`: the items it carried were not
+ * added (an invalid item, a duplicate id, an unknown `previous_item_id`), so they count nothing
+ * and cannot be referred to (until 2026-12-07 they counted in the conversation and could be).
+ */
+export function noteEventRefused(link: RealtimeLink, eventId: unknown): void {
+  link.items.refused(eventId);
 }
 
 /**

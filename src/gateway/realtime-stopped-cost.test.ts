@@ -82,11 +82,20 @@ async function setup() {
   const ask = async (id: string, response?: object) =>
     responses.admitted(await gateway.admitResponse(link, call(id), response), id);
   const upstream = (event: object) => responses.watch(JSON.stringify(event));
+  let items = 0;
+  /**
+   * A `conversation.item.create` the client sent and the upstream added (its echo, which counts
+   * it in the conversation since 2026-12-07).
+   */
+  const add = (item: Record<string, unknown>) => {
+    gateway.noteItem(link, item);
+    upstream({ type: 'conversation.item.added', item: { id: `item_${++items}`, ...item } });
+  };
   const spent = async () => {
     const { deployment: rt, tenant } = await budgets.spent('rt');
     return { rt, tenant };
   };
-  return { gateway, link, responses, ask, upstream, records, settled, spent };
+  return { gateway, link, responses, ask, upstream, add, records, settled, spent };
 }
 
 const responseRecords = (records: RequestRecord[]) =>
@@ -103,7 +112,7 @@ describe('a realtime response stopped before response.done is charged its input'
   it("the session's first: the text of the items sent, at the input price", async () => {
     const s = await setup();
     const texts = ['What is the capital of France?', 'Answer in one word, please.'];
-    s.gateway.noteItem(s.link, userItem(...texts));
+    s.add(userItem(...texts));
     await s.ask('evt_1');
     s.upstream({ type: 'response.created', response: { id: 'resp_1' } });
     // The upstream breaks off mid-answer: no response.done.
@@ -129,7 +138,7 @@ describe('a realtime response stopped before response.done is charged its input'
 
   it('after a completed response: what it read and wrote (audio at the audio price) and the new item', async () => {
     const s = await setup();
-    s.gateway.noteItem(s.link, userItem('Hello there.'));
+    s.add(userItem('Hello there.'));
     await s.ask('evt_1');
     s.upstream({ type: 'response.created', response: { id: 'resp_1' } });
     const usage = {
@@ -146,7 +155,7 @@ describe('a realtime response stopped before response.done is charged its input'
     await s.ask('evt_bad');
     s.upstream({ type: 'error', error: { code: 'invalid_value', event_id: 'evt_bad' } });
     const next = 'And what about Spain?';
-    s.gateway.noteItem(s.link, userItem(next));
+    s.add(userItem(next));
     // Asked for, not yet started, when the session ends.
     await s.ask('evt_2');
     s.responses.cut(499, 'client_closed_request');
@@ -230,7 +239,7 @@ describe('a realtime response stopped before response.done is charged its input'
     s.upstream({ type: 'session.updated', session: { input_audio_format: 'g711_ulaw' } });
     const second = Buffer.alloc(8000).toString('base64');
     // A spoken item: a second of audio, 10 input audio tokens.
-    s.gateway.noteItem(s.link, {
+    s.add({
       type: 'message',
       role: 'user',
       content: [{ type: 'input_audio', audio: second, transcript: 'not sent to the model' }],
@@ -285,7 +294,7 @@ describe("and the session's instructions and tools, which the upstream bills on 
       session: { instructions: INSTRUCTIONS, tools: TOOLS, output_audio_format: 'pcm16' },
     });
     const item = 'A ticket from Paris to Lyon on Friday, please.';
-    s.gateway.noteItem(s.link, userItem(item));
+    s.add(userItem(item));
     await s.ask('evt_1');
     s.upstream({ type: 'response.created', response: { id: 'resp_1' } });
     s.responses.cut(502, 'upstream_dropped');
@@ -343,7 +352,7 @@ describe('a response outside the default conversation is not carried into it', (
 
   it('conversation "none": neither what it read nor what it wrote is in the next charge', async () => {
     const s = await setup();
-    s.gateway.noteItem(s.link, userItem(item));
+    s.add(userItem(item));
     await s.ask('evt_1', { conversation: 'none', output_modalities: ['text'] });
     s.upstream({ type: 'response.created', response: { id: 'resp_1' } });
     const usage = { input_tokens: 300, output_tokens: 200 };
@@ -362,7 +371,7 @@ describe('a response outside the default conversation is not carried into it', (
 
   it('its own input: what it wrote is added to the conversation, what it read is not', async () => {
     const s = await setup();
-    s.gateway.noteItem(s.link, userItem(item));
+    s.add(userItem(item));
     const input = [
       { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Summarise.' }] },
     ];

@@ -3,18 +3,58 @@
 // and the text of a `response.create`'s own `input` items, go through the content filter's input
 // rules: messages' text parts, a function call's arguments and a function call's output (the
 // model reads them all, and chat's filter checks a tool message and a call's arguments). Each
-// answers the new text, or undefined to send the event as it came.
+// answers the new event, or undefined to send the event as it came. A `conversation.item.create`
+// or `response.create` without an `event_id` is given one of the router's (tagEvent), so the
+// upstream's refusal names it; the client gets that `error` with its own (none: null, untagError).
+import { invalidRequest } from '../../core/errors.js';
 import { isObject } from '../../core/is-object.js';
 import type { RealtimeLink } from '../../gateway/realtime-gateway.js';
 
 type Json = Record<string, unknown>;
 
 /** `session.update` naming a model: the deployment's, not the name the client called. */
-export function pinModel(link: RealtimeLink, event: Json): string | undefined {
+export function pinModel(link: RealtimeLink, event: Json): Json | undefined {
   const session = event.session;
   if (!isObject(session) || session.model === undefined || session.model === link.d.model)
     return undefined;
-  return JSON.stringify({ ...event, session: { ...session, model: link.d.model } });
+  return { ...event, session: { ...session, model: link.d.model } };
+}
+
+/** How the `event_id`s the router gives client events begin (the client's own are kept). */
+const ROUTER_EVENT_ID = 'event_mr_';
+/** openapi.yaml RealtimeClientEvent* `event_id`: `maxLength: 512`. */
+const MAX_EVENT_ID_CHARS = 512;
+
+/**
+ * `event` with an `event_id`: its own, else (none, or null) the router's `sequence`th; one that is
+ * no string, or too long, is refused with the API's 400 `invalid_value`. The upstream's `error`
+ * names the event it refuses by it (openapi.yaml RealtimeServerEventError `error.event_id`), which
+ * tells the router which items were not added, and which response never started, also when the
+ * client (as the `openai` SDK's realtime clients do) sends none.
+ */
+export function tagEvent(event: Json, sequence: number): Json {
+  const id = event.event_id;
+  if (id === undefined || id === null)
+    return { ...event, event_id: `${ROUTER_EVENT_ID}${sequence}` };
+  // Refused here: one the upstream refuses could not name the event.
+  if (typeof id !== 'string' || id.length > MAX_EVENT_ID_CHARS)
+    throw invalidRequest(
+      `'event_id' must be a string of at most ${MAX_EVENT_ID_CHARS} characters, or left out.`,
+      'event_id',
+      'invalid_value',
+    );
+  return event;
+}
+
+/**
+ * An upstream `error` naming an event the router tagged, as the client's event was (`event_id`
+ * null), as frame text; undefined for any other, which goes on as it came.
+ */
+export function untagError(event: Json): string | undefined {
+  const error = event.error;
+  if (!isObject(error) || typeof error.event_id !== 'string') return undefined;
+  if (!error.event_id.startsWith(ROUTER_EVENT_ID)) return undefined;
+  return JSON.stringify({ ...event, error: { ...error, event_id: null } });
 }
 
 /**
@@ -55,9 +95,9 @@ async function filterContent(
 export async function filterItem(
   event: Json,
   filter: (text: string) => Promise<string>,
-): Promise<string | undefined> {
+): Promise<Json | undefined> {
   const item = await filterContent(event.item, filter);
-  return item ? JSON.stringify({ ...event, item }) : undefined;
+  return item ? { ...event, item } : undefined;
 }
 
 /**
@@ -68,7 +108,7 @@ export async function filterItem(
 export async function filterResponseInput(
   event: Json,
   filter: (text: string) => Promise<string>,
-): Promise<string | undefined> {
+): Promise<Json | undefined> {
   const response = event.response;
   if (!isObject(response) || !Array.isArray(response.input)) return undefined;
   let changed = false;
@@ -78,5 +118,5 @@ export async function filterResponseInput(
     changed ||= filtered !== undefined;
     input.push(filtered ?? item);
   }
-  return changed ? JSON.stringify({ ...event, response: { ...response, input } }) : undefined;
+  return changed ? { ...event, response: { ...response, input } } : undefined;
 }

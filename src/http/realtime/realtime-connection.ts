@@ -6,7 +6,10 @@
 // event), `session.update`'s `model` set to the deployment's and, with the content filter on,
 // `conversation.item.create`'s text and a `response.create`'s own `input` items' text filtered
 // (messages' text, function calls' arguments and outputs); a `response.create` referring to an
-// item the session does not hold (`item_reference`) is refused with the API's `item_not_found`.
+// item the session does not hold (`item_reference`) is refused with the API's `item_not_found`;
+// a `conversation.item.create` or `response.create` without an `event_id` is given the router's
+// (client-events.ts tagEvent), so the upstream's refusal of it names it; an item is noted as it
+// went upstream (after the filter), counted once the upstream states it (session-responses.ts).
 // The upstream's events that start and end responses are read (session-responses.ts: one
 // request-log record each); one it started by itself (server VAD) is admitted as it starts, and
 // cancelled upstream when refused. Either
@@ -34,7 +37,7 @@ import {
   upstreamEnd,
   upstreamMessageTooLarge,
 } from './session-end.js';
-import { filterItem, filterResponseInput, pinModel } from './client-events.js';
+import { filterItem, filterResponseInput, pinModel, tagEvent } from './client-events.js';
 import { base64Bytes } from '../../gateway/realtime-audio.js';
 import { checkSessionReferences, noteSentItems } from '../../gateway/realtime-session-items.js';
 import { SessionResponses } from './session-responses.js';
@@ -53,6 +56,8 @@ export class RealtimeConnection implements RealtimeListener {
   /** The client's events, one at a time in order (an admission may wait on the shared state). */
   private inbound: Promise<void> = Promise.resolve();
   private responses = 0;
+  /** The `event_id`s the router gave client events that had none (tagEvent). */
+  private tagged = 0;
   /** The router began shutting down before the client's socket was accepted. */
   private closing = false;
 
@@ -130,7 +135,7 @@ export class RealtimeConnection implements RealtimeListener {
 
   // RealtimeListener: the upstream's side.
   message(text: string): void {
-    this.relay.turns?.watch(text);
+    text = this.relay.turns?.watch(text) ?? text;
     if (this.relay.socket) this.relay.toClient(text);
     else this.early.push(text);
   }
@@ -250,26 +255,31 @@ export class RealtimeConnection implements RealtimeListener {
       return this.relay.sendError(
         invalidRequest('Each event must be a JSON object with a "type".', null, 'invalid_event'),
       );
-    text = JSON.stringify(event);
+    // The client's own event_id, which the router's `error` events name.
+    const eventId = event.event_id;
+    let out: Json = event;
     try {
       // The key again, on every event (a hash and a lookup): a key revoked, expired or moved out
       // of its allowedIps ends the session it opened before its next event goes upstream.
-      if (!(await this.keyAccepted(event.event_id))) return;
+      if (!(await this.keyAccepted(eventId))) return;
       if (event.type === 'response.create') {
         // Its own input items are what it reads: filtered as conversation.item.create's are
-        // (before 2026-12-07 they went upstream unfiltered), and before it is admitted.
+        // (before 2026-12-07 they went upstream unfiltered), and before it is admitted; what
+        // is counted of it is what goes upstream (until 2026-12-07, the text before redaction).
+        out = tagEvent(event, ++this.tagged);
         if (this.filterOn())
-          text = (await filterResponseInput(event, (t) => this.filterText(link, t))) ?? text;
+          out = (await filterResponseInput(out, (t) => this.filterText(link, t))) ?? out;
         // A reference reads as the item it points to (charged so if stopped): one the session
-        // does not hold, never added, deleted or blocked by the filter, goes nowhere.
-        checkSessionReferences(link, event.response);
-        await this.admit(link, event);
-      } else if (event.type === 'session.update') text = pinModel(link, event) ?? text;
+        // does not hold, never added, deleted, refused by the upstream or blocked by the
+        // filter, goes nowhere.
+        checkSessionReferences(link, out.response);
+        await this.admit(link, out);
+      } else if (event.type === 'session.update') out = pinModel(link, event) ?? event;
       else if (event.type === 'conversation.item.create') {
-        if (this.filterOn())
-          text = (await filterItem(event, (t) => this.filterText(link, t))) ?? text;
-        // It is part of what the next response reads (charged if stopped).
-        this.deps.gateway.noteItem(link, event.item);
+        out = tagEvent(event, ++this.tagged);
+        if (this.filterOn()) out = (await filterItem(out, (t) => this.filterText(link, t))) ?? out;
+        // Part of what the next response reads (charged if stopped) once the upstream adds it.
+        this.deps.gateway.noteItem(link, out.item, out.event_id);
       } else if (event.type === 'input_audio_buffer.append')
         this.deps.gateway.noteAudioAppended(link, base64Bytes(event.audio));
       else if (event.type === 'input_audio_buffer.clear')
@@ -277,9 +287,9 @@ export class RealtimeConnection implements RealtimeListener {
     } catch (err) {
       const e = toGatewayError(err);
       if (e.status >= 500) this.request.log.error({ err: e.cause ?? e, code: e.code }, e.message);
-      return this.relay.sendError(e, event.event_id);
+      return this.relay.sendError(e, eventId);
     }
-    if (!this.relay.ended) this.relay.toUpstream(link, text);
+    if (!this.relay.ended) this.relay.toUpstream(link, JSON.stringify(out));
   }
 
   /**
@@ -326,9 +336,9 @@ export class RealtimeConnection implements RealtimeListener {
       event.response,
     );
     this.relay.turns?.admitted(turn, event.event_id);
-    // Its own input items may be referred to by id later (counted as the client sent them).
+    // Its own input items may be referred to by id later (counted as they went upstream).
     const params = isObject(event.response) ? event.response : {};
-    if (Array.isArray(params.input)) noteSentItems(link, params.input);
+    if (Array.isArray(params.input)) noteSentItems(link, params.input, event.event_id);
   }
 
   private filterOn(): boolean {

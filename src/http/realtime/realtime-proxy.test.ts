@@ -39,6 +39,11 @@ function upstream(refuse?: number) {
       const text = String(data);
       conn.frames.push(text);
       const event = JSON.parse(text) as Event;
+      // As OpenAI's: an item the client adds is stated back (`conversation.item.added`), with an id.
+      if (event.type === 'conversation.item.create') {
+        const item = { id: `item_up_${conn.frames.length}`, ...(event.item as object) };
+        ws.send(JSON.stringify({ type: 'conversation.item.added', item }));
+      }
       if (event.type === 'response.create') {
         ws.send(JSON.stringify({ type: 'response.created', response: { id: 'resp_1' } }));
         // One asked to hold is left open: the client leaves before its response.done.
@@ -258,13 +263,15 @@ describe('realtime proxy, scripted upstreams', () => {
     c.ws.send('{"type":"response.create","event_id":"c1"}');
     const answer = await c.until('response.done');
     expect(answer.map((f) => (JSON.parse(f) as Event).type)).toEqual([
+      'conversation.item.added',
       'response.created',
       'response.output_text.delta',
       'response.done',
     ]);
-    // The client's events go on as the JSON the router read, written again (compact).
+    // The client's events go on as the JSON the router read, written again (compact); an item's
+    // event without an event_id gets the router's, which the upstream's error would name.
     expect(conn.frames.slice(0, 2)).toEqual([
-      JSON.stringify(JSON.parse(item)),
+      JSON.stringify({ ...(JSON.parse(item) as object), event_id: 'event_mr_1' }),
       '{"type":"response.create","event_id":"c1"}',
     ]);
 

@@ -156,6 +156,91 @@ describe('the simulated gpt-realtime, as the openai SDK uses it', () => {
     s.ws.close();
   });
 
+  it('conversation.item.create refused as OpenAI refuses it: a duplicate id, an invalid item', async () => {
+    const s = await session();
+    s.text('item_a', 'Name a colour.');
+    await s.next('conversation.item.done');
+    // Sent without an event_id, as the SDK sends them: the error names none (task hRt3; the
+    // simulated fleet added both until 2026-12-07).
+    s.text('item_a', 'Name a fruit instead.');
+    expect(await s.next('error')).toMatchObject({
+      error: { code: 'invalid_value', param: 'item.id', event_id: null },
+    });
+    s.ws.send({
+      type: 'conversation.item.create',
+      event_id: 'robot',
+      item: { type: 'message', role: 'robot', content: [] } as never,
+    });
+    expect(await s.next('error')).toMatchObject({
+      error: { code: 'invalid_value', param: 'item.role', event_id: 'robot' },
+    });
+    s.ws.send({
+      type: 'conversation.item.create',
+      event_id: 'lost',
+      previous_item_id: 'item_none',
+      item: { type: 'message', role: 'user', content: [] },
+    });
+    expect(await s.next('error')).toMatchObject({
+      error: { code: 'item_not_found', param: 'previous_item_id', event_id: 'lost' },
+    });
+    // The conversation holds the first item alone, as it was added.
+    s.ws.send({ type: 'conversation.item.retrieve', item_id: 'item_a' });
+    expect(await s.next('conversation.item.retrieved')).toMatchObject({
+      item: { id: 'item_a', content: [{ text: 'Name a colour.' }] },
+    });
+    s.ws.close();
+  });
+
+  it("calls the session's function tools, and reads the call's output back", async () => {
+    const s = await session();
+    const ask = 'What is the weather in Paris today?';
+    // Without tools: the usage the same question reads.
+    s.text(undefined, ask);
+    s.ws.send({ type: 'response.create', response: { conversation: 'none' } });
+    const plain = (await s.upTo('response.done')).at(-1)!.response as {
+      usage: { input_tokens: number };
+    };
+    s.ws.send({
+      type: 'session.update',
+      session: {
+        type: 'realtime',
+        tools: [
+          {
+            type: 'function',
+            name: 'get_weather',
+            description: 'The weather in a city.',
+            parameters: { type: 'object', properties: { city: { type: 'string' } } },
+          },
+        ],
+      },
+    });
+    await s.next('session.updated');
+    s.ws.send({ type: 'response.create' });
+    const seen = await s.upTo('response.done');
+    const done = seen.at(-1)!.response as {
+      output: { type: string; name: string; call_id: string; arguments: string }[];
+      usage: { input_tokens: number };
+    };
+    const [call] = done.output;
+    expect(call).toMatchObject({ type: 'function_call', name: 'get_weather' });
+    expect(seen.find((e) => e.type === 'response.function_call_arguments.done')).toMatchObject({
+      call_id: call!.call_id,
+      name: 'get_weather',
+      arguments: call!.arguments,
+    });
+    // The tools are read as input, as OpenAI bills them (until 2026-12-07 they were ignored).
+    expect(done.usage.input_tokens).toBeGreaterThan(plain.usage.input_tokens);
+    s.ws.send({
+      type: 'conversation.item.create',
+      item: { type: 'function_call_output', call_id: call!.call_id, output: '{"temp_c":12}' },
+    });
+    await s.next('conversation.item.done');
+    s.ws.send({ type: 'response.create' });
+    const answer = await s.answer();
+    expect(answer.text.length).toBeGreaterThan(0);
+    s.ws.close();
+  });
+
   it('a response with its own input reads it (references resolved); out of band, adds nothing', async () => {
     // The same text as a conversation of its own: what an out-of-band response should answer.
     const alone = await session();

@@ -5,15 +5,17 @@
 // first, the responses still waiting or open are recorded with the session's ending, charged their
 // input and the output deltas the client was sent of them. The items the upstream states, commits,
 // streams audio for, truncates or deletes are noted too (by id: what a reference to one is
-// charged, and what the conversation loses).
+// charged, and what the conversation holds or loses), and those whose event it refuses forgotten.
 import { isObject } from '../../core/is-object.js';
 import { noteOutputDelta } from '../../gateway/realtime-audio.js';
 import {
+  noteEventRefused,
   noteItemDeleted,
   noteItemTruncated,
   noteOutputAudio,
-  noteSessionItems,
+  noteStatedItem,
 } from '../../gateway/realtime-session-items.js';
+import { untagError } from './client-events.js';
 import type {
   RealtimeGateway,
   RealtimeLink,
@@ -33,6 +35,7 @@ const READ_FROM_UPSTREAM = [
   '"session.created"',
   '"session.updated"',
   '"conversation.item.',
+  '"response.output_item.added"',
   '"response.output_item.done"',
 ];
 
@@ -42,6 +45,7 @@ const STATE_AN_ITEM = new Set([
   'conversation.item.created',
   'conversation.item.done',
   'conversation.item.retrieved',
+  'response.output_item.added',
   'response.output_item.done',
 ]);
 
@@ -67,22 +71,26 @@ export class SessionResponses {
 
   /**
    * One upstream event: deltas time the first output and are counted to their response (what a
-   * response stopped before its done is charged); the rest only pass.
+   * response stopped before its done is charged); the rest only pass. Answers the text to relay:
+   * `text`, but for an `error` naming an `event_id` the router gave the client's event, which the
+   * client gets as it sent it (none: null).
    */
-  watch(text: string): void {
+  watch(text: string): string {
     // A delta names its type first.
     const head = text.length > 256 ? text.slice(0, 256) : text;
     if (head.includes('.delta"')) {
       for (const turn of this.open.values()) this.gateway.firstOutput(turn);
       this.countDelta(text);
-      return;
+      return text;
     }
-    if (!READ_FROM_UPSTREAM.some((n) => text.includes(n))) return;
+    if (!READ_FROM_UPSTREAM.some((n) => text.includes(n))) return text;
     const event = eventOf(text);
-    if (!event) return;
+    if (!event) return text;
     const response = isObject(event.response) ? event.response : {};
     if (typeof event.type === 'string' && STATE_AN_ITEM.has(event.type)) {
-      noteSessionItems(this.link, [event.item]);
+      // Announced by the response first (`response.output_item.added`), its output is known as
+      // the upstream's own when the conversation states it; the client's items are counted then.
+      noteStatedItem(this.link, event.item, event.type);
     } else if (event.type === 'conversation.item.deleted') {
       noteItemDeleted(this.link, event.item_id);
     } else if (event.type === 'conversation.item.truncated') {
@@ -92,7 +100,10 @@ export class SessionResponses {
     } else if (event.type === 'session.created' || event.type === 'session.updated') {
       this.gateway.noteSession(this.link, event.session);
     } else if (event.type === 'response.created') {
-      this.open.set(response.id, this.queued.shift() ?? this.unasked(response.id));
+      const turn = this.queued.shift() ?? this.unasked(response.id);
+      // What it reads is the conversation now: what is added while it runs is not in its usage.
+      turn.readFrom = { ...this.link.conversation };
+      this.open.set(response.id, turn);
     } else if (event.type === 'response.done') {
       const turn = this.open.get(response.id) ?? this.queued.shift() ?? this.unasked();
       this.open.delete(response.id);
@@ -109,8 +120,10 @@ export class SessionResponses {
         );
       else this.gateway.finishResponse(this.link, turn, response.usage, 200);
     } else if (event.type === 'error' && isObject(event.error)) {
-      // The upstream refused a response.create it names: that response never started.
+      // The upstream refused the client's event it names: the items it carried were not added;
+      // a response.create's response never started.
       const refused = event.error.event_id;
+      noteEventRefused(this.link, refused);
       const at = refused ? this.queued.findIndex((t) => t.eventId === refused) : -1;
       if (at >= 0) {
         const [turn] = this.queued.splice(at, 1);
@@ -123,7 +136,9 @@ export class SessionResponses {
           typeof code === 'string' ? code : 'upstream_error',
         );
       }
+      return untagError(event) ?? text;
     }
+    return text;
   }
 
   /** An output delta, to its response (by `response_id`; one naming none, to the one open). */

@@ -1,17 +1,22 @@
 // A simulated Realtime API session (`kind: realtime`, provider `simulated`), text only, after the
 // GA event names of openapi.yaml (RealtimeServerEvent*): `session.created` on connect,
 // `session.update` → `session.updated`, `conversation.item.create` → `conversation.item.added` and
-// `.done` (where `previous_item_id` says), `.retrieve` → `.retrieved`, `.delete` → `.deleted`,
+// `.done` (where `previous_item_id` says; an item that is no message, function call or output, a
+// message of another role, or an id the conversation holds, refused with an `error` naming the
+// event, as OpenAI refuses them), `.retrieve` → `.retrieved`, `.delete` → `.deleted`,
 // `.truncate` → `.truncated` (there is no audio to cut: only to 0 ms), `response.create` →
-// `response.created`, the output item and text deltas, and `response.done` with usage; an item id
-// the conversation does not hold is an `item_not_found` error. The answer is the simulated chat
-// answer to what the response reads (the conversation, or its own `input`, references resolved),
-// so it is deterministic; an out-of-band one (`conversation: "none"`) adds nothing to the
-// conversation. Audio (buffers, audio output) is refused with an `error` event.
+// `response.created`, the output item and text deltas (or function calls and their argument
+// deltas), and `response.done` with usage; an item id the conversation does not hold is an
+// `item_not_found` error. The answer is the simulated chat answer to what the response reads (the
+// conversation, or its own `input`, references resolved, and the session's or response's function
+// tools: simulated-realtime-tools.ts), so it is deterministic; an out-of-band one
+// (`conversation: "none"`) adds nothing to the conversation. Audio (buffers, audio output) is
+// refused with an `error` event.
 import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import { isObject } from '../../core/is-object.js';
 import type { ChatRequest, ChatResponse } from '../../core/wire-types.js';
 import type { RealtimeListener, RealtimeSession } from '../types.js';
+import { asChatMessages, chatToolsOf } from './simulated-realtime-tools.js';
 
 type Json = Record<string, unknown>;
 
@@ -69,7 +74,11 @@ export function openSimulatedRealtime(
   /** Inserts `item` after the item `after` names (`root`: first; none: last). */
   const addItem = (item: Json, after?: unknown, eventId?: unknown) => {
     const at =
-      after === undefined ? items.length : after === 'root' ? 0 : indexOf(after, eventId) + 1;
+      after === undefined
+        ? items.length
+        : after === 'root'
+          ? 0
+          : indexOf(after, eventId, 'previous_item_id') + 1;
     if (at === 0 && after !== undefined && after !== 'root') return;
     const previous = { previous_item_id: items[at - 1]?.id ?? null };
     emit('conversation.item.added', { ...previous, item });
@@ -131,37 +140,67 @@ export function openSimulatedRealtime(
       ...(typeof instructions === 'string' && instructions
         ? [{ role: 'system' as const, content: instructions }]
         : []),
-      ...context.flatMap((item) => asChatMessage(item)),
+      ...asChatMessages(context),
     ];
     if (!messages.some((m) => m.role === 'user')) messages.push({ role: 'user', content: '' });
-    const reply = await answer({ model: d.model, messages } as ChatRequest);
-    const text = String(reply.choices[0]?.message.content ?? '');
-    const itemId = `item_sim_${++ids}`;
-    const at = { response_id: responseId, item_id: itemId, output_index: 0 };
-    const item: Json = {
-      id: itemId,
-      type: 'message',
-      status: 'in_progress',
-      role: 'assistant',
-      content: [],
+    const tools = chatToolsOf(
+      options.tools ?? session.tools,
+      options.tool_choice ?? session.tool_choice,
+    );
+    const reply = await answer({ model: d.model, messages, ...tools } as ChatRequest);
+    const message = reply.choices[0]?.message;
+    const outputItems: Json[] = [];
+    /** An output item announced, its deltas (`stream`), done; in the conversation if in band. */
+    const emitItem = (item: Json, stream: (at: Json) => Json) => {
+      const index = { response_id: responseId, output_index: outputItems.length };
+      emit('response.output_item.added', { ...index, item });
+      if (!outOfBand)
+        emit('conversation.item.added', { previous_item_id: items.at(-1)?.id ?? null, item });
+      const done = { ...item, status: 'completed', ...stream({ ...index, item_id: item.id }) };
+      emit('response.output_item.done', { ...index, item: done });
+      if (!outOfBand) {
+        emit('conversation.item.done', { previous_item_id: items.at(-1)?.id ?? null, item: done });
+        items.push(done);
+      }
+      outputItems.push(done);
     };
-    emit('response.output_item.added', { response_id: responseId, output_index: 0, item });
-    if (!outOfBand)
-      emit('conversation.item.added', { previous_item_id: items.at(-1)?.id ?? null, item });
-    emit('response.content_part.added', {
-      ...at,
-      content_index: 0,
-      part: { type: 'text', text: '' },
-    });
-    for (const delta of text.match(/\S+\s*|\s+/g) ?? [])
-      emit('response.output_text.delta', { ...at, content_index: 0, delta });
-    emit('response.output_text.done', { ...at, content_index: 0, text });
-    emit('response.content_part.done', { ...at, content_index: 0, part: { type: 'text', text } });
-    const done = { ...item, status: 'completed', content: [{ type: 'output_text', text }] };
-    emit('response.output_item.done', { response_id: responseId, output_index: 0, item: done });
-    if (!outOfBand) {
-      emit('conversation.item.done', { previous_item_id: items.at(-1)?.id ?? null, item: done });
-      items.push(done);
+    const calls = message?.tool_calls ?? [];
+    for (const call of calls) {
+      if (call.type !== 'function') continue;
+      const { name, arguments: args } = call.function;
+      const item = {
+        id: `item_sim_${++ids}`,
+        type: 'function_call',
+        status: 'in_progress',
+        name,
+        call_id: call.id,
+        arguments: '',
+      };
+      emitItem(item, (at) => {
+        const named = { ...at, call_id: call.id };
+        emit('response.function_call_arguments.delta', { ...named, delta: args });
+        emit('response.function_call_arguments.done', { ...named, name, arguments: args });
+        return { arguments: args };
+      });
+    }
+    if (calls.length === 0) {
+      const text = String(message?.content ?? '');
+      const item = {
+        id: `item_sim_${++ids}`,
+        type: 'message',
+        status: 'in_progress',
+        role: 'assistant',
+        content: [],
+      };
+      emitItem(item, (at) => {
+        const part = { ...at, content_index: 0 };
+        emit('response.content_part.added', { ...part, part: { type: 'text', text: '' } });
+        for (const delta of text.match(/\S+\s*|\s+/g) ?? [])
+          emit('response.output_text.delta', { ...part, delta });
+        emit('response.output_text.done', { ...part, text });
+        emit('response.content_part.done', { ...part, part: { type: 'text', text } });
+        return { content: [{ type: 'output_text', text }] };
+      });
     }
     const input = reply.usage?.prompt_tokens ?? 0;
     const output = reply.usage?.completion_tokens ?? 0;
@@ -171,7 +210,7 @@ export function openSimulatedRealtime(
         ...base,
         status: 'completed',
         status_details: null,
-        output: [done],
+        output: outputItems,
         usage: {
           total_tokens: input + output,
           input_tokens: input,
@@ -213,9 +252,19 @@ export function openSimulatedRealtime(
         return emit('session.updated', { session });
       }
       case 'conversation.item.create': {
-        if (!isObject(event.item))
-          return error('invalid_value', "'item' must be an object.", id, 'item');
-        const item: Json = { id: `item_sim_${++ids}`, status: 'completed', ...event.item };
+        const sent = event.item;
+        if (!isObject(sent)) return error('invalid_value', "'item' must be an object.", id, 'item');
+        const refusal = itemRefusal(sent);
+        if (refusal) return error('invalid_value', refusal.message, id, refusal.param);
+        // As OpenAI's Responses input says of the same: an id is one item's.
+        if (items.some((i) => i.id === sent.id))
+          return error(
+            'invalid_value',
+            `Duplicate item found with id ${JSON.stringify(sent.id)}: the conversation holds it already.`,
+            id,
+            'item.id',
+          );
+        const item: Json = { id: `item_sim_${++ids}`, status: 'completed', ...sent };
         return addItem(item, event.previous_item_id, id);
       }
       case 'conversation.item.retrieve': {
@@ -292,18 +341,26 @@ export function openSimulatedRealtime(
   };
 }
 
-/** A conversation item's text as a chat message (function calls and audio are left out). */
-function asChatMessage(item: Json): ChatRequest['messages'] {
-  if (item.type !== 'message' || !Array.isArray(item.content)) return [];
-  const text = item.content
-    .map((p: unknown) =>
-      isObject(p) && typeof p.text === 'string'
-        ? p.text
-        : isObject(p) && typeof p.transcript === 'string'
-          ? p.transcript
-          : '',
-    )
-    .join('');
-  const role = item.role === 'assistant' ? 'assistant' : item.role === 'system' ? 'system' : 'user';
-  return [{ role, content: text } as ChatRequest['messages'][number]];
+/**
+ * Why `item` cannot be added (openapi.yaml RealtimeConversationItem: a message of a user, the
+ * assistant or the system with its content parts, a function call, a function call's output),
+ * with the field at fault; undefined for an item the simulated conversation takes.
+ */
+function itemRefusal(item: Json): { message: string; param: string } | undefined {
+  if (item.id !== undefined && (typeof item.id !== 'string' || item.id === ''))
+    return { message: "'item.id' must be a non-empty string.", param: 'item.id' };
+  if (item.type === 'function_call' || item.type === 'function_call_output') return undefined;
+  if (item.type !== 'message')
+    return {
+      message: `Invalid 'item.type' ${JSON.stringify(item.type)}: expected 'message', 'function_call' or 'function_call_output'.`,
+      param: 'item.type',
+    };
+  if (!['user', 'assistant', 'system'].includes(item.role as string))
+    return {
+      message: `Invalid 'item.role' ${JSON.stringify(item.role)}: expected 'user', 'assistant' or 'system'.`,
+      param: 'item.role',
+    };
+  if (!Array.isArray(item.content))
+    return { message: "'item.content' must be an array of content parts.", param: 'item.content' };
+  return undefined;
 }
