@@ -54,6 +54,8 @@ describe('a prompt past every context window', () => {
     const plain = await ask({});
     const prompt = Number(/the prompt is about (\d+) tokens/.exec(plain)?.[1]);
     expect(prompt).toBeGreaterThan(2_000);
+    // OpenAI's words, which clients (LangChain's ContextOverflowError) find an overflow by.
+    expect(plain).toContain('past the maximum context length of every deployment');
     expect(plain).toContain(
       `the largest context window here is 2000 tokens: shorten the prompt by at least ${prompt - 2_000} tokens`,
     );

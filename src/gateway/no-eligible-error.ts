@@ -129,7 +129,9 @@ type RequestSize = Pick<RequestNeeds, 'promptTokens' | 'outputTokens'>;
 
 /**
  * Where the prompt (with the output asked for) is past every candidate's context window: the
- * count, the largest window and how much to cut, as OpenAI's own error gives the numbers.
+ * count, the largest window and how much to cut, as OpenAI's own error gives the numbers. It says
+ * "maximum context length" as OpenAI's text does: clients find an overflow by those words, not the
+ * code (LangChain's ContextOverflowError, which its summarisation and trimming recover from).
  */
 function contextHint(
   call: ChatCall,
@@ -147,7 +149,7 @@ function contextHint(
   const asked = output > 0 ? ` and asks for ${output} tokens of output` : '';
   const fewer = output > over ? `, or ask for ${output - over} output tokens or fewer` : '';
   return {
-    text: `the prompt is about ${prompt} tokens${asked}, and the largest context window here is ${window} tokens: shorten the prompt by at least ${over} tokens${fewer}`,
+    text: `the prompt is about ${prompt} tokens${asked}, past the maximum context length of every deployment; the largest context window here is ${window} tokens: shorten the prompt by at least ${over} tokens${fewer}`,
     param,
     code: 'context_length_exceeded',
   };

@@ -28,16 +28,27 @@ const ERROR_TYPES: Record<number, string> = {
 const ANTHROPIC_ERROR_CODES = new Set<string | null>(['thread_unsupported_request']);
 
 /**
+ * How Anthropic's 400 for a prompt past the context window begins ("prompt is too long: 208310
+ * tokens > 200000 maximum"). Its envelope has no code for it, so clients go by these words:
+ * LangChain's ChatAnthropic raises ContextOverflowError on them.
+ */
+const PROMPT_TOO_LONG = 'prompt is too long';
+
+/**
  * Anthropic's error envelope (CONTRACTS.md §4.5) for a GatewayError, with the request's id as
- * Anthropic's carries it (`request_id`; the `request-id` header says the same).
+ * Anthropic's carries it (`request_id`; the `request-id` header says the same). The router's
+ * `context_length_exceeded` starts with Anthropic's words for it unless it has them (an upstream
+ * Claude's refusal, which comes as "<deployment>: prompt is too long: …").
  */
 export function anthropicErrorBody(e: GatewayError, requestId?: string): Json {
   const type = ERROR_TYPES[e.status] ?? (e.status >= 500 ? 'api_error' : 'invalid_request_error');
+  const overflow =
+    e.code === 'context_length_exceeded' && !e.message.toLowerCase().includes(PROMPT_TOO_LONG);
   return {
     type: 'error',
     error: {
       type,
-      message: e.message,
+      message: overflow ? `${PROMPT_TOO_LONG}: ${e.message}` : e.message,
       ...(ANTHROPIC_ERROR_CODES.has(e.code) ? { details: { error_code: e.code } } : {}),
     },
     ...(requestId ? { request_id: requestId } : {}),

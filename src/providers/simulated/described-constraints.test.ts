@@ -27,6 +27,22 @@ describe('withDescribedConstraints', () => {
     }
   });
 
+  it('an enum or const moved into the description (@anthropic-ai/sdk 0.x, under LangChain)', () => {
+    // As ChatAnthropic's withStructuredOutput(…, { method: 'jsonSchema' }) sends z.enum and
+    // z.literal fields: before, the fleet answered "simulated kind", which the enum refuses.
+    const sent = {
+      type: 'object',
+      properties: {
+        kind: { type: 'string', description: '{enum: ["person","company"]}' },
+        version: { type: 'integer', description: 'Schema version\n\n{const: 2}' },
+      },
+      required: ['kind', 'version'],
+      additionalProperties: false,
+    };
+    const schema = z.object({ kind: z.enum(['person', 'company']), version: z.literal(2) });
+    expect(schema.safeParse(valueForSchema(sent, 'answer')).error?.issues).toBeUndefined();
+  });
+
   it("the schema's own keywords win, and a description that is no such trailer changes nothing", () => {
     expect(
       withDescribedConstraints({ type: 'integer', minimum: 1, description: '{minimum: 10}' }),

@@ -7,8 +7,14 @@
 // Claude does, so `messages.parse` gets a value its zod schema accepts.
 import type { JsonSchema } from './schema-value.js';
 
-/** The keywords the simulated fleet honours when they come in a description. */
+/**
+ * The keywords the simulated fleet honours when they come in a description. `enum` and `const`
+ * too: the @anthropic-ai/sdk 0.x that LangChain's ChatAnthropic calls (`withStructuredOutput`,
+ * method `jsonSchema`) moves an enum beside a type there as `{enum: ["a","b"]}`.
+ */
 const DESCRIBED_KEYWORDS = new Set([
+  'enum',
+  'const',
   'minimum',
   'maximum',
   'exclusiveMinimum',
