@@ -119,7 +119,91 @@ describe('config service', () => {
     expect((await b.get(b.current.revision))?.who).toBe('file');
     await b.stop();
   });
+
+  it('after a loss, a list of names both sides changed: merged, and the reason names the names', async () => {
+    // Through A (B misses it): mid added. Through B after the loss: small for big.
+    const { a, merged } = await lossWithListChanged(
+      ['big'],
+      (subset) => [...subset, 'mid'],
+      () => ['small'],
+    );
+    expect(a.current.config.routers[0]!.modelSubset).toEqual(['mid', 'small']);
+    expect(merged.who).toBe('resync');
+    // Which names the change through B added and removed; no conflict: the two sides agree.
+    expect(merged.reason).toContain(
+      `applied on top of version ${merged.version - 1}: routers[model-router].modelSubset (+small -big)`,
+    );
+    expect(merged.reason).not.toContain('theirs stand');
+    expect(merged.changes).toEqual([
+      {
+        path: 'routers[model-router].modelSubset',
+        before: ['big', 'mid'],
+        after: ['mid', 'small'],
+        added: ['small'],
+        removed: ['big'],
+      },
+    ]);
+  });
+
+  it('after a loss, a list of names both reordered otherwise: theirs’ order, both sides’ names', async () => {
+    // A dropped big and put small first; B moved big after mid.
+    const { a, merged } = await lossWithListChanged(
+      ['big', 'mid', 'small'],
+      () => ['small', 'mid'],
+      () => ['mid', 'big', 'small'],
+    );
+    // Until 2026-12-07 B's list stood whole: big back, though neither side disagreed on it.
+    expect(a.current.config.routers[0]!.modelSubset).toEqual(['mid', 'small']);
+    expect(merged.reason).toContain(
+      `: routers[model-router].modelSubset (reordered); where version ${merged.version - 1} had changed them too, theirs stand: routers[model-router].modelSubset (order)`,
+    );
+  });
 });
+
+/**
+ * Replicas A and B on `subset`; `ahead` changes it through A while B misses it, the store loses
+ * its data, B records its revision again and `behind` changes it through B; then A compares with
+ * the store and merges. A's service and the version it merged.
+ */
+async function lossWithListChanged(
+  subset: string[],
+  ahead: (subset: string[]) => string[],
+  behind: (subset: string[]) => string[],
+) {
+  const clock = createManualClock();
+  const memory = new MemoryState(clock);
+  const replica = () =>
+    new ConfigService(
+      new ConfigHolder(
+        compileConfig(testConfig({ routers: [{ name: 'model-router', modelSubset: subset }] })),
+      ),
+      new ConfigVersionStore({ state: memory, clock }),
+    );
+  const [a, b] = [replica(), replica()];
+  await a.start('a');
+  await b.start('b');
+  // Neither listens: the test says when each compares with the store.
+  await Promise.all([a.stop(), b.stop()]);
+  const change = (s: ConfigService, edit: (subset: string[]) => string[]) =>
+    s.change('admin', 'edit the subset', (draft) => {
+      draft.routers[0]!.modelSubset = edit(draft.routers[0]!.modelSubset);
+    });
+  await change(a, ahead);
+  await loseConfigVersions(memory);
+  await b.resync();
+  await change(b, behind);
+  await a.resync();
+  const merged = (await a.get(a.current.revision))!;
+  return { a, merged };
+}
+
+/** The store loses its config versions and file record (Redis restarted without persistence). */
+async function loseConfigVersions(memory: MemoryState): Promise<void> {
+  for (const hash of ['config:versions', 'config:file'])
+    for (const field of Object.keys(await memory.hashGetAll(hash)))
+      await memory.hashDelete(hash, field);
+  memory.clearCounters();
+}
 
 /** As ResilientState answers while Redis is away: what needs Redis is refused with a 503. */
 function unreachableWhile(memory: MemoryState, down: () => boolean): SharedState {

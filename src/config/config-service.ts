@@ -9,6 +9,7 @@
 // If the store loses its data, the highest revision any replica ran is recorded again, with the
 // changes made meanwhile on a replica behind's older config applied on top (reconcile).
 import {
+  describeChange,
   diffConfig,
   type ConfigChangedMessage,
   type ConfigFileRecord,
@@ -371,8 +372,9 @@ export class ConfigService {
     latest: ConfigVersion,
     own: ConfigVersion,
   ): Promise<void> {
+    // Paths, and for a list of names the names added and removed (the merge takes those alone).
     const changed = diffConfig(sharedPart(head.config), sharedPart(latest.config)).map(
-      (c) => c.path,
+      describeChange,
     );
     if (!changed.length) return;
     const span =
@@ -380,7 +382,11 @@ export class ConfigService {
         ? `version ${latest.version}`
         : `versions ${head.version + 1}–${latest.version}`;
     const made = `the changes of ${span}, made on revision ${head.resyncOf} recorded again by a replica behind`;
-    const { merged, conflicts } = mergeConfigChanges(head.config, own.config, latest.config);
+    const { merged, conflicts, reordered } = mergeConfigChanges(
+      head.config,
+      own.config,
+      latest.config,
+    );
     let config: Config;
     try {
       config = withPerProcess(this.validate(merged), this.local);
@@ -391,8 +397,10 @@ export class ConfigService {
       );
       return;
     }
+    // A list of names both reordered: only its order is theirs (the names of both are merged).
+    const stand = conflicts.map((c) => (reordered?.includes(c) ? `${c} (order)` : c));
     const over = conflicts.length
-      ? `; where version ${own.version} had changed them too, theirs stand: ${conflicts.join(', ')}`
+      ? `; where version ${own.version} had changed them too, theirs stand: ${stand.join(', ')}`
       : '';
     const reason = `${made}, applied on top of version ${own.version}: ${changed.join(', ')}${over}`;
     const v = await this.versions.record({ config, who: 'resync', reason, after: own.version });

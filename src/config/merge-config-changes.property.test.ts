@@ -49,8 +49,8 @@ const sameOrder = (a: string[], b: string[]) =>
 type NameSets = [base: string[], mine: string[], theirs: string[]];
 /**
  * Lists of names merged as sets: what both kept and what either added, nothing either removed; in
- * the order of the side that moved names (mine's if neither did), the other's additions after. A
- * list one side left as it was is the other's.
+ * the order of the side that moved names (mine's if neither did; theirs' if both did, each
+ * otherwise), the other's additions after. A list one side left as it was is the other's.
  */
 function checkNameSetMerge([b, m, t]: NameSets, out: unknown, at: string): void {
   if (isDeepStrictEqual(b, m) || isDeepStrictEqual(b, t)) {
@@ -62,7 +62,8 @@ function checkNameSetMerge([b, m, t]: NameSets, out: unknown, at: string): void 
   const kept = b.filter((x) => m.includes(x) && t.includes(x));
   const added = [...m, ...t].filter((x) => !b.includes(x));
   expect(new Set(merged), `names at ${at}`).toEqual(new Set([...kept, ...added]));
-  const [first, second] = sameOrder(b, m) && !sameOrder(b, t) ? [t, m] : [m, t];
+  const [first, second] =
+    !sameOrder(b, t) && (sameOrder(b, m) || !sameOrder(m, t)) ? [t, m] : [m, t];
   const fromFirst = first.filter((x) => merged.includes(x));
   expect(merged, `order at ${at}`).toEqual([
     ...fromFirst,
@@ -72,7 +73,7 @@ function checkNameSetMerge([b, m, t]: NameSets, out: unknown, at: string): void 
 
 /** The properties every merge keeps, given the three configs. */
 function checkMerge(base: unknown, mine: unknown, theirs: unknown): void {
-  const { merged, conflicts } = mergeConfigChanges(base, mine, theirs);
+  const { merged, conflicts, reordered } = mergeConfigChanges(base, mine, theirs);
   const byMine = pathsOf(base, mine);
   const byTheirs = pathsOf(base, theirs);
   const apart = (p: string, others: string[]) => !others.some((q) => overlaps(p, q));
@@ -94,27 +95,34 @@ function checkMerge(base: unknown, mine: unknown, theirs: unknown): void {
       [m, t],
     ].some(([x, y]) => pathsOf(x, y).length === 0);
   };
-  // Lists of names there merge as sets, unless both sides moved names, each to another order.
+  // Lists of names there merge as sets; if both sides moved names, each to another order, theirs'
+  // order stands, and that is a conflict.
   const nameSetsAt = (p: string) => {
     const lists = [base, mine, theirs].map((x) => valueAt(x, p));
     return lists.every(isNameSet) ? (lists as NameSets) : undefined;
   };
-  const merges = (p: string) => {
-    const lists = nameSetsAt(p);
-    if (!lists) return false;
-    const [b, m, t] = lists;
-    return sameOrder(b, m) || sameOrder(b, t) || sameOrder(m, t);
-  };
-  // A conflict only there, and theirs wins there.
+  const ordersAgree = ([b, m, t]: NameSets) =>
+    sameOrder(b, m) || sameOrder(b, t) || sameOrder(m, t);
+  // A conflict only there, and theirs wins there (a list of names: its order).
   for (const c of conflicts) {
-    expect(bothChanged(c) && !merges(c), `conflict ${c}`).toBe(true);
-    expect(valueAt(merged, c), `theirs wins at ${c}`).toEqual(valueAt(theirs, c));
+    expect(bothChanged(c), `conflict ${c}`).toBe(true);
+    const lists = nameSetsAt(c);
+    if (lists) {
+      expect(ordersAgree(lists), `order conflict ${c}`).toBe(false);
+      checkNameSetMerge(lists, valueAt(merged, c), c);
+    } else expect(valueAt(merged, c), `theirs wins at ${c}`).toEqual(valueAt(theirs, c));
   }
+  expect(reordered ?? [], 'reordered: the conflicts on lists of names').toEqual(
+    conflicts.filter((c) => nameSetsAt(c)),
+  );
   // Every such place is reported (a container both made is merged inside, so look where the two
   // differ), or is a list of names merged (unless a conflict around it took theirs whole).
   for (const q of pathsOf(mine, theirs).filter(bothChanged)) {
-    if (!merges(q)) expect(apart(q, conflicts), `conflict reported at ${q}`).toBe(false);
-    else if (apart(q, conflicts)) checkNameSetMerge(nameSetsAt(q)!, valueAt(merged, q), q);
+    const lists = nameSetsAt(q);
+    if (!lists || !ordersAgree(lists))
+      expect(apart(q, conflicts), `conflict reported at ${q}`).toBe(false);
+    if (lists && (conflicts.includes(q) || apart(q, conflicts)))
+      checkNameSetMerge(lists, valueAt(merged, q), q);
   }
 }
 
@@ -269,7 +277,7 @@ describe('mergeConfigChanges properties', () => {
     );
   });
 
-  it('lists of names: what either side added or removed holds, in order; one side unchanged gives the other', () => {
+  it('lists of names: what either side added or removed holds, in order (both reordered: theirs’, a conflict); one side unchanged gives the other', () => {
     const names = fc.uniqueArray(fc.constantFrom(...LETTERS), { maxLength: 5 });
     const edit = fc.record({
       op: fc.constantFrom('add', 'drop', 'front'),
@@ -292,20 +300,18 @@ describe('mergeConfigChanges properties', () => {
         }));
         expect(mergeConfigChanges(base, mine, base)).toEqual({ merged: mine, conflicts: [] });
         expect(mergeConfigChanges(base, base, theirs)).toEqual({ merged: theirs, conflicts: [] });
-        const { merged, conflicts } = mergeConfigChanges(base, mine, theirs);
+        const { merged, conflicts, reordered } = mergeConfigChanges(base, mine, theirs);
         const out = valueAt(merged, 'routers[r].modelSubset');
-        // Both moved names, each to another order: one value, theirs.
-        if (!sameOrder(b, m) && !sameOrder(b, t) && !sameOrder(m, t)) {
-          expect(conflicts).toEqual(['routers[r].modelSubset']);
-          expect(out).toEqual(t);
-        } else {
-          expect(conflicts).toEqual([]);
-          checkNameSetMerge([b, m, t], out, 'routers[r].modelSubset');
-          for (const x of [...m, ...t].filter((x) => !b.includes(x)))
-            expect(out, `${x} added`).toContain(x);
-          for (const x of b.filter((x) => !m.includes(x) || !t.includes(x)))
-            expect(out, `${x} removed`).not.toContain(x);
-        }
+        // Both moved names, each to another order: theirs' order, a conflict; else none.
+        const both = !sameOrder(b, m) && !sameOrder(b, t) && !sameOrder(m, t);
+        expect(conflicts).toEqual(both ? ['routers[r].modelSubset'] : []);
+        expect(reordered).toEqual(both ? ['routers[r].modelSubset'] : undefined);
+        // Either way every name either side added is there, and none either removed.
+        checkNameSetMerge([b, m, t], out, 'routers[r].modelSubset');
+        for (const x of [...m, ...t].filter((x) => !b.includes(x)))
+          expect(out, `${x} added`).toContain(x);
+        for (const x of b.filter((x) => !m.includes(x) || !t.includes(x)))
+          expect(out, `${x} removed`).not.toContain(x);
       }),
       { numRuns: 2000, seed: 29 },
     );

@@ -49,7 +49,7 @@ describe('mergeConfigChanges', () => {
     });
   });
 
-  it('a list of names only theirs reordered is in theirs’ order; both reordered, or others, one value', () => {
+  it('a list of names only theirs reordered is in theirs’ order; both reordered: theirs’ order, a conflict; others one value', () => {
     const pool = (deployments: string[]) => ({ pools: [{ name: 'p', deployments }] });
     // Theirs put ptu first in a priority pool; mine added eu and removed paygo.
     expect(
@@ -63,10 +63,20 @@ describe('mergeConfigChanges', () => {
     expect(
       mergeConfigChanges(pool(['a', 'b', 'c']), pool(['c', 'b', 'a']), pool(['a', 'b', 'd'])),
     ).toEqual({ merged: pool(['b', 'a', 'd']), conflicts: [] });
-    // Both reordered, each otherwise: one value, theirs stands.
+    // Both reordered, each otherwise: theirs' order stands (a conflict), the names still merged:
+    // mine's removal of d and addition of x hold, with theirs' y. (Until 2026-12-07 theirs' list
+    // stood whole, d back and x lost, though the two disagreed on no name.)
     expect(
-      mergeConfigChanges(pool(['a', 'b', 'c']), pool(['c', 'b', 'a', 'x']), pool(['b', 'a', 'c'])),
-    ).toEqual({ merged: pool(['b', 'a', 'c']), conflicts: ['pools[p].deployments'] });
+      mergeConfigChanges(
+        pool(['a', 'b', 'c', 'd']),
+        pool(['c', 'b', 'a', 'x']),
+        pool(['b', 'a', 'y', 'c', 'd']),
+      ),
+    ).toEqual({
+      merged: pool(['b', 'a', 'y', 'c', 'x']),
+      conflicts: ['pools[p].deployments'],
+      reordered: ['pools[p].deployments'],
+    });
     // A list with a name twice, an item not a string, or none in base is one value.
     const subset = (modelSubset: unknown) => ({ routers: [{ name: 'r', modelSubset }] });
     for (const [base, mine, theirs] of [

@@ -10,19 +10,25 @@
 //   compares them: mine's order, theirs' additions after; a list mine left as it was is theirs'.
 // - Lists of names (every item of the three a string, none twice: a router's modelSubset, a pool's
 //   deployments, a key's scopes or allowedIps) merge as sets: what either side removed is gone,
-//   what either added is there, without conflict. The order is mine's, theirs' additions after;
-//   theirs' with mine's additions after if only theirs moved items (a priority pool's order).
-//   Both moved items, each to another order: one value (a conflict, theirs). A list absent from
-//   base, and other lists (of other values, a name twice, an item without one) are one value.
+//   what either added is there, without conflict (the two can disagree on no name). The order is
+//   mine's, theirs' additions after; theirs' with mine's additions after if only theirs moved
+//   items (a priority pool's order). Both moved items, each to another order: theirs' order, the
+//   names still merged, and the path is a conflict (listed in `reordered` too). A list absent
+//   from base, and other lists (of other values, a name twice, an item without one) are one value.
 // - Named items only reordered are no change (as in diffConfig): they never conflict.
 import { isDeepStrictEqual } from 'node:util';
 import { isObject } from '../core/is-object.js';
-import { diffConfig, listKeyOf } from '../store/config-versions.js';
+import { diffConfig, isNameSet, listKeyOf, sameOrder } from '../store/config-versions.js';
 
 export interface MergedConfig {
   merged: unknown;
   /** Paths (as diffConfig names them) both sides changed otherwise: `theirs` won there. */
   conflicts: string[];
+  /**
+   * Of `conflicts`, the lists of names both sides reordered, each otherwise: only theirs' order
+   * won there, the names either side added or removed are merged. Absent when there are none.
+   */
+  reordered?: string[];
 }
 
 /**
@@ -31,7 +37,9 @@ export interface MergedConfig {
  */
 export function mergeConfigChanges(base: unknown, mine: unknown, theirs: unknown): MergedConfig {
   const conflicts: string[] = [];
-  return { merged: merge(base, mine, theirs, '', conflicts), conflicts };
+  const reordered: string[] = [];
+  const merged = merge(base, mine, theirs, '', { conflicts, reordered });
+  return { merged, conflicts, ...(reordered.length ? { reordered } : {}) };
 }
 
 function merge(
@@ -39,7 +47,7 @@ function merge(
   mine: unknown,
   theirs: unknown,
   path: string,
-  conflicts: string[],
+  found: { conflicts: string[]; reordered: string[] },
 ): unknown {
   if (isDeepStrictEqual(base, theirs)) return mine;
   if (isDeepStrictEqual(base, mine) || isDeepStrictEqual(mine, theirs)) return theirs;
@@ -47,7 +55,7 @@ function merge(
     const from = isObject(base) ? base : {};
     const out: Record<string, unknown> = {};
     for (const k of new Set([...Object.keys(mine), ...Object.keys(theirs)])) {
-      const v = merge(from[k], mine[k], theirs[k], path ? `${path}.${k}` : k, conflicts);
+      const v = merge(from[k], mine[k], theirs[k], path ? `${path}.${k}` : k, found);
       if (v !== undefined) out[k] = v;
     }
     return out;
@@ -65,51 +73,41 @@ function merge(
     const out: unknown[] = [];
     // Mine's order, then the items theirs added.
     for (const name of new Set([...m.keys(), ...t.keys()])) {
-      const v = merge(b.get(name), m.get(name), t.get(name), `${path}[${name}]`, conflicts);
+      const v = merge(b.get(name), m.get(name), t.get(name), `${path}[${name}]`, found);
       if (v !== undefined) out.push(v);
     }
     return out;
   }
   if (isNameSet(base) && isNameSet(mine) && isNameSet(theirs)) {
-    const merged = mergeNameSets(base, mine, theirs);
-    if (merged) return merged;
+    const { names, orderConflict } = mergeNameSets(base, mine, theirs);
+    if (orderConflict)
+      for (const list of [found.conflicts, found.reordered]) list.push(path || '<root>');
+    return names;
   }
   // Named items only reordered are no change (diffConfig): the other side's value stands.
   if (unchanged(base, theirs)) return mine;
   if (unchanged(base, mine)) return theirs;
-  conflicts.push(path || '<root>');
+  found.conflicts.push(path || '<root>');
   return theirs;
 }
 
 const unchanged = (before: unknown, after: unknown) => diffConfig(before, after).length === 0;
 
-/** A list of names: every item a string, none twice. */
-const isNameSet = (list: unknown): list is string[] =>
-  Array.isArray(list) &&
-  list.every((x) => typeof x === 'string') &&
-  new Set(list).size === list.length;
-
 /**
  * The two sides' additions and removals both applied, in the order of the side that moved items
- * (mine's if neither did), the other's additions after; undefined if both moved them otherwise.
+ * (mine's if neither did), the other's additions after; theirs' order, and an order conflict, if
+ * both moved them otherwise.
  */
-function mergeNameSets(base: string[], mine: string[], theirs: string[]): string[] | undefined {
+function mergeNameSets(base: string[], mine: string[], theirs: string[]) {
   const mineMoved = !sameOrder(base, mine);
   const theirsMoved = !sameOrder(base, theirs);
-  if (mineMoved && theirsMoved && !sameOrder(mine, theirs)) return undefined;
-  const [first, second] = theirsMoved && !mineMoved ? [theirs, mine] : [mine, theirs];
+  const orderConflict = mineMoved && theirsMoved && !sameOrder(mine, theirs);
+  const [first, second] =
+    theirsMoved && (!mineMoved || orderConflict) ? [theirs, mine] : [mine, theirs];
   const [b, inFirst, inSecond] = [new Set(base), new Set(first), new Set(second)];
-  return [
+  const names = [
     ...first.filter((x) => !b.has(x) || inSecond.has(x)),
     ...second.filter((x) => !b.has(x) && !inFirst.has(x)),
   ];
-}
-
-/** The names two lists share stand in the same order in both. */
-function sameOrder(a: string[], b: string[]): boolean {
-  const [inA, inB] = [new Set(a), new Set(b)];
-  return isDeepStrictEqual(
-    a.filter((x) => inB.has(x)),
-    b.filter((x) => inA.has(x)),
-  );
+  return { names, orderConflict };
 }

@@ -8,7 +8,12 @@ import {
   REDIS_URL,
   uniquePrefix,
 } from '../../test/redis/redis-helpers.js';
-import { ConfigVersionStore, diffConfig, type ConfigChangedMessage } from './config-versions.js';
+import {
+  ConfigVersionStore,
+  describeChange,
+  diffConfig,
+  type ConfigChangedMessage,
+} from './config-versions.js';
 import { MemoryState } from './memory/memory-state.js';
 import { RedisState } from './redis/redis-state.js';
 import type { SharedState } from './shared-state.js';
@@ -78,6 +83,47 @@ describe('diffConfig', () => {
     expect(diffConfig(list(null), list(b))).toEqual([
       { path: 'pools', before: [null], after: [b] },
     ]);
+  });
+
+  it('a list of names says which names were added and removed, and whether the order changed', () => {
+    const subset = (...modelSubset: string[]) =>
+      changed((c) => (c.routers[0]!.modelSubset = modelSubset));
+    const at = 'routers[r].modelSubset';
+    expect(diffConfig(subset('a', 'b'), subset('b', 'c', 'd'))).toEqual([
+      { path: at, before: ['a', 'b'], after: ['b', 'c', 'd'], added: ['c', 'd'], removed: ['a'] },
+    ]);
+    // Only moved: nothing added or removed, and the order said to have changed.
+    expect(diffConfig(subset('a', 'b'), subset('b', 'a'))).toEqual([
+      { path: at, before: ['a', 'b'], after: ['b', 'a'], added: [], removed: [], reordered: true },
+    ]);
+    expect(diffConfig(subset('a', 'b'), subset('b', 'a', 'c'))[0]).toMatchObject({
+      added: ['c'],
+      removed: [],
+      reordered: true,
+    });
+    expect(diffConfig(subset(), subset('a'))[0]).toMatchObject({ added: ['a'], removed: [] });
+    // Not a list of names (a name twice, an item not a string), or a new list: one value.
+    const plain = (before: unknown, after: unknown) => diffConfig({ l: before }, { l: after });
+    expect(plain(['a'], ['a', 'a'])).toEqual([{ path: 'l', before: ['a'], after: ['a', 'a'] }]);
+    expect(plain(['a'], ['a', 1])).toEqual([{ path: 'l', before: ['a'], after: ['a', 1] }]);
+    expect(plain(undefined, ['a'])).toEqual([{ path: 'l', after: ['a'] }]);
+  });
+
+  it('describeChange names a list of names’ changes by name', () => {
+    const change = (before: string[], after: string[]) =>
+      diffConfig(
+        { routers: [{ name: 'r', modelSubset: before }] },
+        {
+          routers: [{ name: 'r', modelSubset: after }],
+        },
+      )[0]!;
+    expect(describeChange(change(['a', 'b'], ['b', 'c']))).toBe('routers[r].modelSubset (+c -a)');
+    expect(describeChange(change(['a', 'b'], ['c', 'b', 'a']))).toBe(
+      'routers[r].modelSubset (+c, reordered)',
+    );
+    expect(
+      describeChange({ path: 'routers[r].routingMode', before: 'cost', after: 'quality' }),
+    ).toBe('routers[r].routingMode');
   });
 });
 

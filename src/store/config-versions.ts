@@ -1,8 +1,10 @@
-// Versions of the live config: who changed it, when, what changed (paths with before/after) and
-// the full snapshot, kept in the SharedState (memory, or Redis so every replica sees them). Each
-// new version is published on a channel so other replicas reload within moments; rollback is
-// "record the snapshot of an older version again".
+// Versions of the live config: who changed it, when, what changed (paths with before/after; a list
+// of names also with the names added and removed) and the full snapshot, kept in the SharedState
+// (memory, or Redis so every replica sees them). Each new version is published on a channel so
+// other replicas reload within moments; rollback is "record the snapshot of an older version
+// again".
 import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { configFingerprint, sharedPart } from '../config/per-process-config.js';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
@@ -16,6 +18,15 @@ export interface ConfigChange {
   path: string;
   before?: unknown;
   after?: unknown;
+  /**
+   * A list of names before and after (isNameSet: a router's modelSubset, a key's scopes, a pool's
+   * deployments), which mergeConfigChanges merges as a set: the names it gained, in after's order.
+   */
+  added?: string[];
+  /** The names it lost, in before's order (with `added`; both there, maybe empty). */
+  removed?: string[];
+  /** The names before and after share stand in another order (a priority pool's order). */
+  reordered?: true;
 }
 
 export interface ConfigVersionSummary {
@@ -258,7 +269,8 @@ export class ConfigVersionStore {
 /**
  * Paths that differ between two configs. Arrays of objects with a `name` (or `id`) are matched by
  * it, so reordering deployments is not a change and paths read `deployments[gpt-4o].rateLimit`;
- * other arrays (listKeyOf) are one value.
+ * other arrays (listKeyOf) are one value, and a list of names also says which names it gained and
+ * lost (`added`, `removed`, `reordered`), as mergeConfigChanges merges it.
  */
 export function diffConfig(before: unknown, after: unknown, path = ''): ConfigChange[] {
   if (deepEqual(before, after)) return [];
@@ -271,6 +283,19 @@ export function diffConfig(before: unknown, after: unknown, path = ''): ConfigCh
       for (const name of new Set([...a.keys(), ...b.keys()]))
         out.push(...diffConfig(a.get(name), b.get(name), `${path}[${name}]`));
       return out;
+    }
+    if (isNameSet(before) && isNameSet(after)) {
+      const [was, is] = [new Set(before), new Set(after)];
+      return [
+        {
+          path: path || '<root>',
+          before,
+          after,
+          added: after.filter((x) => !was.has(x)),
+          removed: before.filter((x) => !is.has(x)),
+          ...(sameOrder(before, after) ? {} : { reordered: true as const }),
+        },
+      ];
     }
     return [{ path: path || '<root>', before, after }];
   }
@@ -287,6 +312,36 @@ export function diffConfig(before: unknown, after: unknown, path = ''): ConfigCh
       ...(after !== undefined ? { after } : {}),
     },
   ];
+}
+
+/**
+ * A change as a version's reason names it: its path, and for a list of names the names it gained
+ * (`+small`) and lost (`-big`), and `reordered` if the names it kept moved.
+ */
+export function describeChange(change: ConfigChange): string {
+  const what = [
+    [
+      ...(change.added ?? []).map((x) => `+${x}`),
+      ...(change.removed ?? []).map((x) => `-${x}`),
+    ].join(' '),
+    change.reordered ? 'reordered' : '',
+  ].filter(Boolean);
+  return what.length ? `${change.path} (${what.join(', ')})` : change.path;
+}
+
+/** A list of names: every item a string, none twice. */
+export const isNameSet = (list: unknown): list is string[] =>
+  Array.isArray(list) &&
+  list.every((x) => typeof x === 'string') &&
+  new Set(list).size === list.length;
+
+/** The names two lists share stand in the same order in both. */
+export function sameOrder(a: readonly string[], b: readonly string[]): boolean {
+  const [inA, inB] = [new Set(a), new Set(b)];
+  return isDeepStrictEqual(
+    a.filter((x) => inB.has(x)),
+    b.filter((x) => inA.has(x)),
+  );
 }
 
 /**

@@ -8,115 +8,55 @@
 // behind's lineage applied on top (on a path both changed, the later change, the admin's through
 // the replica behind, wins), and every replica runs that. Each replica reaches Redis through its
 // own loopback proxy, so the test chooses which one answers when (no sleeps).
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load-config.js';
-import { createRuntime, type Runtime } from '../../src/runtime.js';
+import { describe, expect, it } from 'vitest';
+import type { Runtime } from '../../src/runtime.js';
 import {
-  adminReplicaInput,
+  adminPatch,
   cleanupPrefix,
-  redisAvailable,
-  REDIS_URL,
-  startRedisProxy,
-  uniquePrefix,
-  type RedisProxy,
+  cutOff,
+  redisSuite,
+  routingModeOf,
+  storedVersions,
 } from './redis-helpers.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const available = await redisAvailable();
-/** This suite's loopback ports, for its proxies (hRd's range). */
-const PORTS = [47300, 47349] as const;
+/** Prefixes, proxies (on this suite's loopback ports: hRd's range) and replicas, cleaned up. */
+const suite = await redisSuite([47300, 47349]);
+const { available } = suite;
 const ADMIN = 'mr-change-behind-admin-0123456789';
 
-const prefixes: string[] = [];
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-afterAll(async () => {
-  for (const p of prefixes) await cleanupPrefix(p);
-});
-
-/** A replica whose only way to Redis is `proxy`. */
-async function replica(prefix: string, proxy: RedisProxy): Promise<Runtime> {
-  const input = adminReplicaInput(prefix, ADMIN);
-  input.state = { kind: 'redis', redisUrl: proxy.url, prefix, commandTimeoutMs: 1000 };
-  const runtime = await createRuntime(parseConfig(input, {}).config);
-  cleanups.push(() => runtime.close());
-  return runtime;
-}
-
-async function proxyInRange(): Promise<RedisProxy> {
-  const proxy = await startRedisProxy(...PORTS);
-  cleanups.push(() => proxy.cut());
-  return proxy;
-}
-
-const patch = async (r: Runtime, url: string, payload: Record<string, unknown>) =>
-  (
-    await r.app.inject({
-      method: 'PATCH',
-      url,
-      payload,
-      headers: { authorization: `Bearer ${ADMIN}` },
-    })
-  ).statusCode;
 const patchMode = (r: Runtime, routingMode: string) =>
-  patch(r, '/admin/v1/routers/model-router', { routingMode });
+  adminPatch(r, ADMIN, '/admin/v1/routers/model-router', { routingMode });
 const patchRpm = (r: Runtime, deployment: string, rpm: number) =>
-  patch(r, `/admin/v1/deployments/${deployment}`, { rateLimit: { rpm } });
-const modeOf = (r: Runtime) =>
-  r.config.current.config.routers.find((x) => x.name === 'model-router')!.routingMode;
+  adminPatch(r, ADMIN, `/admin/v1/deployments/${deployment}`, { rateLimit: { rpm } });
 const rpmOf = (r: Runtime, deployment: string) =>
   r.config.current.config.deployments.find((d) => d.name === deployment)!.rateLimit?.rpm;
 /** What each replica runs: revision, routing mode and the rpm of `big` and `small`. */
 const running = (r: Runtime) => ({
   revision: r.config.current.revision,
-  mode: modeOf(r),
+  mode: routingModeOf(r),
   big: rpmOf(r, 'big'),
   small: rpmOf(r, 'small'),
 });
-const serving = async (r: Runtime) =>
-  (await r.app.inject({ method: 'GET', url: '/readyz' })).json().shared_state.serving as string;
-
-/** The config versions Redis holds under `prefix`, newest first. */
-async function storedVersions(prefix: string) {
-  const client = new Redis(REDIS_URL);
-  try {
-    const raw = await client.hgetall(`${prefix}config:versions`);
-    return Object.values(raw)
-      .map(
-        (json) =>
-          JSON.parse(json) as { version: number; who: string; resyncOf?: number; reason: string },
-      )
-      .sort((x, y) => y.version - x.version);
-  } finally {
-    client.disconnect();
-  }
-}
 
 /**
  * Two replicas on `balanced`, then `cost`; B is cut off, and an admin makes `changesAhead` through
  * A. Then A is cut off too, Redis loses its data, and B answers first: it records `cost` again.
  */
 async function lossWithReplicaBehind(changesAhead: (a: Runtime) => Promise<void>) {
-  const prefix = uniquePrefix('hRd-change-behind');
-  prefixes.push(prefix);
-  const [pa, pb] = [await proxyInRange(), await proxyInRange()];
-  const a = await replica(prefix, pa);
-  const b = await replica(prefix, pb);
-  expect(await patchMode(a, 'cost')).toBe(200);
-  await waitFor(() => expect(modeOf(b)).toBe('cost'));
-  await pb.cut();
-  await waitFor(async () => expect(await serving(b)).toBe('local'));
+  const prefix = suite.prefix('hRd-change-behind');
+  const {
+    replicas: { a, b },
+    proxies: { a: pa, b: pb },
+  } = await suite.fleetOnCost(prefix, ADMIN, ['a', 'b']);
+  await cutOff(pb, b);
   await changesAhead(a);
   const ahead = a.config.current.revision;
-  await pa.cut();
-  await waitFor(async () => expect(await serving(a)).toBe('local'));
+  await cutOff(pa, a);
   await cleanupPrefix(prefix);
   await pb.resume();
   await waitFor(async () => expect((await storedVersions(prefix))[0]?.who).toBe('resync'));
-  expect(modeOf(b)).toBe('cost');
+  expect(routingModeOf(b)).toBe('cost');
   return { prefix, a, b, pa, ahead };
 }
 
@@ -156,25 +96,18 @@ describe.skipIf(!available)('a change through the replica behind after Redis los
   }, 60_000);
 
   it('with a replica further ahead too: it keeps that change, and its own on top', async () => {
-    const prefix = uniquePrefix('hRd-change-behind');
-    prefixes.push(prefix);
-    const [pb, pa, pq] = [await proxyInRange(), await proxyInRange(), await proxyInRange()];
-    const b = await replica(prefix, pb);
-    const a = await replica(prefix, pa);
-    const q = await replica(prefix, pq);
-    expect(await patchMode(a, 'cost')).toBe(200);
-    await waitFor(() => expect([modeOf(b), modeOf(q)]).toEqual(['cost', 'cost']));
+    const prefix = suite.prefix('hRd-change-behind');
+    const {
+      replicas: { a, b, q },
+      proxies: { a: pa, b: pb, q: pq },
+    } = await suite.fleetOnCost(prefix, ADMIN, ['b', 'a', 'q'], 'a');
     // B misses `quality`; A misses Q's rpm of `big` after it; then Redis loses its data.
-    const cut = async (proxy: RedisProxy, r: Runtime) => {
-      await proxy.cut();
-      await waitFor(async () => expect(await serving(r)).toBe('local'));
-    };
-    await cut(pb, b);
+    await cutOff(pb, b);
     expect(await patchMode(a, 'quality')).toBe(200);
-    await waitFor(() => expect(modeOf(q)).toBe('quality'));
-    await cut(pa, a);
+    await waitFor(() => expect(routingModeOf(q)).toBe('quality'));
+    await cutOff(pa, a);
     expect(await patchRpm(q, 'big', 55)).toBe(200);
-    await cut(pq, q);
+    await cutOff(pq, q);
     await cleanupPrefix(prefix);
     // B answers first and is changed, then A (which merges B's change), then Q.
     await pb.resume();

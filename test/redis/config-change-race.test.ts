@@ -4,31 +4,30 @@
 // both replicas end on the newest revision. Until 2026-12-06 a PATCH of one router through B
 // could undo A's change to another (recorded as B's), and two at once left the replicas on
 // different revisions (audit).
-import { afterAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load-config.js';
-import { createRuntime, type Runtime } from '../../src/runtime.js';
-import { adminReplicaInput, cleanupPrefix, redisAvailable, uniquePrefix } from './redis-helpers.js';
+import { describe, expect, it } from 'vitest';
+import type { Runtime } from '../../src/runtime.js';
+import { redisSuite } from './redis-helpers.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const available = await redisAvailable();
-const prefix = uniquePrefix('cfg-change-race');
+const suite = await redisSuite();
+const prefix = suite.prefix('cfg-change-race');
 const ADMIN = 'mr-cfg-race-admin-0123456789';
 
-function replicaConfig() {
-  const input = adminReplicaInput(prefix, ADMIN);
-  input.routers = [
-    { name: 'r1', modelSubset: ['big', 'mid', 'small'] },
-    { name: 'r2', modelSubset: ['big', 'mid', 'small'] },
-  ];
-  return parseConfig(input, {}).config;
-}
-
-describe.skipIf(!available)('admin changes through two replicas (real Redis)', () => {
-  const runtimes: Runtime[] = [];
-  afterAll(async () => {
-    for (const r of runtimes) await r.close();
-    await cleanupPrefix(prefix);
+/** A replica with two routers, kept for the file: the second test uses the first's two. */
+const replica = () =>
+  suite.replica(prefix, {
+    adminKey: ADMIN,
+    lasting: 'file',
+    edit: (input) => {
+      input.routers = [
+        { name: 'r1', modelSubset: ['big', 'mid', 'small'] },
+        { name: 'r2', modelSubset: ['big', 'mid', 'small'] },
+      ];
+    },
   });
+
+describe.skipIf(!suite.available)('admin changes through two replicas (real Redis)', () => {
+  const runtimes: Runtime[] = [];
 
   const patch = (r: Runtime, router: string, payload: object) =>
     r.app.inject({
@@ -41,10 +40,9 @@ describe.skipIf(!available)('admin changes through two replicas (real Redis)', (
     r.config.current.config.routers.find((x) => x.name === router)!.rateLimit?.rpm;
 
   it('keeps every change, sequential or at once, and both replicas end on the newest revision', async () => {
-    const a = await createRuntime(replicaConfig());
-    runtimes.push(a);
-    const b = await createRuntime(replicaConfig());
-    runtimes.push(b);
+    const a = await replica();
+    const b = await replica();
+    runtimes.push(a, b);
     for (let round = 1; round <= 10; round++) {
       // One after the other, through different replicas, with no pause between them.
       const first = await patch(a, 'r1', { rateLimit: { rpm: 100 + round } });

@@ -8,111 +8,58 @@
 // number but another config, records its own again, numbered after it, and every replica takes
 // it. Each replica reaches Redis through its own loopback proxy, so the test chooses which one
 // answers first (no sleeps).
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load-config.js';
-import { createRuntime, type Runtime } from '../../src/runtime.js';
+import { describe, expect, it } from 'vitest';
+import type { Runtime } from '../../src/runtime.js';
 import {
-  adminReplicaInput,
+  adminPatch,
   cleanupPrefix,
-  redisAvailable,
-  REDIS_URL,
-  startRedisProxy,
-  uniquePrefix,
-  type RedisProxy,
+  cutOff,
+  redisSuite,
+  routingModeOf,
+  storedVersions,
 } from './redis-helpers.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const available = await redisAvailable();
-/** This suite's loopback ports, for its proxies (hG2's range). */
-const PORTS = [47175, 47186] as const;
+/** Prefixes, proxies (on this suite's loopback ports: hG2's range) and replicas, cleaned up. */
+const suite = await redisSuite([47175, 47186]);
+const { available } = suite;
 const ADMIN = 'mr-resync-race-admin-0123456789';
 
-const prefixes: string[] = [];
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-afterAll(async () => {
-  for (const p of prefixes) await cleanupPrefix(p);
-});
-
-/** A replica whose only way to Redis is `proxy`. */
-async function replica(prefix: string, proxy: RedisProxy): Promise<Runtime> {
-  const input = adminReplicaInput(prefix, ADMIN);
-  input.state = { kind: 'redis', redisUrl: proxy.url, prefix, commandTimeoutMs: 1000 };
-  const runtime = await createRuntime(parseConfig(input, {}).config);
-  cleanups.push(() => runtime.close());
-  return runtime;
-}
-
-async function proxyInRange(): Promise<RedisProxy> {
-  const proxy = await startRedisProxy(...PORTS);
-  cleanups.push(() => proxy.cut());
-  return proxy;
-}
-
-const patchMode = async (r: Runtime, routingMode: string) =>
-  (
-    await r.app.inject({
-      method: 'PATCH',
-      url: '/admin/v1/routers/model-router',
-      payload: { routingMode },
-      headers: { authorization: `Bearer ${ADMIN}` },
-    })
-  ).statusCode;
-const modeOf = (r: Runtime) =>
-  r.config.current.config.routers.find((x) => x.name === 'model-router')!.routingMode;
-const serving = async (r: Runtime) =>
-  (await r.app.inject({ method: 'GET', url: '/readyz' })).json().shared_state.serving as string;
-
-/** The config versions Redis holds under `prefix`, newest first. */
-async function storedVersions(prefix: string): Promise<{ version: number; who: string }[]> {
-  const client = new Redis(REDIS_URL);
-  try {
-    const raw = await client.hgetall(`${prefix}config:versions`);
-    return Object.values(raw)
-      .map((json) => JSON.parse(json) as { version: number; who: string; resyncOf?: number })
-      .sort((x, y) => y.version - x.version);
-  } finally {
-    client.disconnect();
-  }
-}
+const patchMode = (r: Runtime, routingMode: string) =>
+  adminPatch(r, ADMIN, '/admin/v1/routers/model-router', { routingMode });
 
 /**
  * Two replicas on `balanced`; B is cut off from Redis, then an admin changes the mode to
  * `quality` through A. B still runs the revision before (`cost`).
  */
 async function fleetWithReplicaBehind() {
-  const prefix = uniquePrefix('hG2-resync-race');
-  prefixes.push(prefix);
-  const [pa, pb] = [await proxyInRange(), await proxyInRange()];
-  const a = await replica(prefix, pa);
-  const b = await replica(prefix, pb);
-  expect(await patchMode(a, 'cost')).toBe(200);
-  await waitFor(() => expect(modeOf(b)).toBe('cost'));
-  await pb.cut();
-  await waitFor(async () => expect(await serving(b)).toBe('local'));
+  const prefix = suite.prefix('hG2-resync-race');
+  const {
+    replicas: { a, b },
+    proxies: { a: pa, b: pb },
+  } = await suite.fleetOnCost(prefix, ADMIN, ['a', 'b']);
+  await cutOff(pb, b);
   expect(await patchMode(a, 'quality')).toBe(200);
   const newest = a.config.current.revision;
   expect(b.config.current.revision).toBe(newest - 1);
-  expect(modeOf(b)).toBe('cost');
+  expect(routingModeOf(b)).toBe('cost');
   return { prefix, a, b, pa, pb, newest };
 }
 
 describe.skipIf(!available)('replicas on different revisions when Redis loses its data', () => {
   it('the replica behind answers first after Redis came back empty: the newest revision wins', async () => {
     const { prefix, a, b, pa, pb, newest } = await fleetWithReplicaBehind();
-    await pa.cut();
-    await waitFor(async () => expect(await serving(a)).toBe('local'));
+    await cutOff(pa, a);
     // Redis comes back empty, and B (behind) reaches it first: it records `cost` again.
     await cleanupPrefix(prefix);
     await pb.resume();
     await waitFor(async () => expect((await storedVersions(prefix))[0]?.who).toBe('resync'));
-    expect(modeOf(b)).toBe('cost');
+    expect(routingModeOf(b)).toBe('cost');
 
     await pa.resume();
-    await waitFor(() => expect([modeOf(a), modeOf(b)]).toEqual(['quality', 'quality']));
+    await waitFor(() =>
+      expect([routingModeOf(a), routingModeOf(b)]).toEqual(['quality', 'quality']),
+    );
     await waitFor(() => expect(b.config.current.revision).toBe(a.config.current.revision));
     expect(a.config.current.revision).toBeGreaterThan(newest);
     // What Redis holds says so too: a replica started now runs `quality`.
@@ -129,11 +76,13 @@ describe.skipIf(!available)('replicas on different revisions when Redis loses it
     // A stays connected (it sees no outage, so it has no resync of its own); Redis is flushed.
     await cleanupPrefix(prefix);
     await pb.resume();
-    await waitFor(() => expect([modeOf(a), modeOf(b)]).toEqual(['quality', 'quality']));
+    await waitFor(() =>
+      expect([routingModeOf(a), routingModeOf(b)]).toEqual(['quality', 'quality']),
+    );
     await waitFor(() => expect(b.config.current.revision).toBe(a.config.current.revision));
     expect(a.config.current.revision).toBeGreaterThan(newest);
     // And the next change, through the replica that was behind, builds on the newest revision.
     expect(await patchMode(b, 'cost')).toBe(200);
-    await waitFor(() => expect(modeOf(a)).toBe('cost'));
+    await waitFor(() => expect(routingModeOf(a)).toBe('cost'));
   }, 60_000);
 });

@@ -1,24 +1,15 @@
 // Two router runtimes (createRuntime, as `serve` starts one) starting at the same instant on a
 // config file changed since the fleet last loaded it, sharing the real Redis: the change is
 // recorded as exactly one new config revision, and both run it.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import type { RouterConfig } from '../../src/config/schema.js';
-import { systemClock } from '../../src/core/clock.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
-import { ConfigVersionStore } from '../../src/store/config-versions.js';
-import { RedisState } from '../../src/store/redis/redis-state.js';
 import { testConfigInput } from '../helpers/test-config.js';
-import { cleanupPrefix, redisAvailable, REDIS_URL, uniquePrefix } from './redis-helpers.js';
-import { WAIT_TIMEOUT_MS } from '../helpers/wait-for.js';
+import { REDIS_URL, redisSuite, storedVersions } from './redis-helpers.js';
 
-const available = await redisAvailable();
-const prefix = uniquePrefix('cfg-start-race');
-const closers: (() => Promise<void>)[] = [];
-afterAll(async () => {
-  for (const close of closers) await close();
-  await cleanupPrefix(prefix);
-});
+const suite = await redisSuite();
+const prefix = suite.prefix('cfg-start-race');
 
 /** The config file as every replica reads it, with the router's routing mode as the change. */
 function file(routingMode: RouterConfig['routingMode']) {
@@ -37,11 +28,11 @@ function file(routingMode: RouterConfig['routingMode']) {
 
 async function start(routingMode: RouterConfig['routingMode']): Promise<Runtime> {
   const runtime = await createRuntime(file(routingMode));
-  closers.push(() => runtime.close());
+  suite.cleanup(() => runtime.close());
   return runtime;
 }
 
-describe.skipIf(!available)(
+describe.skipIf(!suite.available)(
   'replicas starting together on a changed config file (real Redis)',
   () => {
     it('record it as one new revision, and both run it', async () => {
@@ -50,10 +41,7 @@ describe.skipIf(!available)(
       await first.close();
 
       const [a, b] = await Promise.all([start('cost'), start('cost')]);
-      const state = new RedisState({ url: REDIS_URL, prefix, commandTimeoutMs: 1000 });
-      closers.push(() => state.close());
-      await state.waitUntilReady(WAIT_TIMEOUT_MS);
-      const versions = await new ConfigVersionStore({ state, clock: systemClock }).list();
+      const versions = await storedVersions(prefix);
       expect(versions.map((v) => [v.version, v.who])).toEqual([
         [2, 'startup'],
         [1, 'startup'],

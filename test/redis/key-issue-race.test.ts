@@ -11,68 +11,22 @@
 // later; test/redis/key-reissue-write-back.test.ts: whatever the clocks). Replica Y reaches Redis
 // through a loopback proxy that holds its write-back at its first write, and X's lock attempts are
 // watched, so the steps of X and Y are ordered without sleeping.
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { KeyStore } from '../../src/auth/key-store.js';
-import { systemClock } from '../../src/core/clock.js';
-import { RedisState } from '../../src/store/redis/redis-state.js';
-import {
-  cleanupPrefix,
-  redisAvailable,
-  REDIS_URL,
-  startRedisProxy,
-  uniquePrefix,
-} from './redis-helpers.js';
-import { admitted, storedKeys } from './key-race-helpers.js';
+import { describe, expect, it } from 'vitest';
+import type { KeyStore } from '../../src/auth/key-store.js';
+import { cleanupPrefix, redisSuite } from './redis-helpers.js';
+import { admitted, keyReplica, storedKeys } from './key-race-helpers.js';
 
-const available = await redisAvailable();
-/** This suite's loopback ports, for its proxy (hG3's range). */
-const PORTS = [47350, 47374] as const;
+/** Prefixes, the proxy (on this suite's loopback ports: hG3's range) and replicas, cleaned up. */
+const suite = await redisSuite([47350, 47374]);
 
-const prefixes: string[] = [];
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-afterAll(async () => {
-  for (const p of prefixes) await cleanupPrefix(p);
-});
-
-/**
- * A replica's key store on `url`; `lockRefused` resolves the first time another replica's lock
- * keeps it waiting, and `warnings` collects what it logs.
- */
-async function keyStore(prefix: string, url: string) {
-  // Long enough for a command held at the proxy to wait for its release.
-  const state = new RedisState({ url, prefix, commandTimeoutMs: 30_000 });
-  await state.waitUntilReady(5000);
-  let refused!: () => void;
-  const lockRefused = new Promise<void>((resolve) => (refused = resolve));
-  const tryLock = state.tryLock.bind(state);
-  state.tryLock = async (...args) => {
-    const taken = await tryLock(...args);
-    if (!taken) refused();
-    return taken;
-  };
-  const warnings: string[] = [];
-  const keys = new KeyStore({
-    state,
-    clock: systemClock,
-    configKeys: () => [],
-    warn: (m) => warnings.push(m),
-  });
-  // Not subscribed to change messages: the test reloads each replica itself, so none writes back
-  // at a moment the test did not choose (on its own rotation's message, after the loss).
-  await keys.refresh();
-  cleanups.push(() => state.close());
-  return { keys, lockRefused, warnings };
-}
+/** A replica's key store on `url` (the shared Redis when not given). */
+const keyStore = (prefix: string, url?: string) =>
+  keyReplica(suite, prefix, { url, commandTimeoutMs: 30_000 });
 
 /** Replica Y, on Redis through a proxy its write-back can be held at; a fresh prefix. */
 async function replicaBehindProxy() {
-  const prefix = uniquePrefix('hG3-key-issue');
-  prefixes.push(prefix);
-  const proxy = await startRedisProxy(...PORTS);
-  cleanups.push(() => proxy.cut());
+  const prefix = suite.prefix('hG3-key-issue');
+  const proxy = await suite.proxy();
   return { prefix, proxy, y: await keyStore(prefix, proxy.url) };
 }
 
@@ -109,7 +63,7 @@ async function issueDuringWriteBack(
   return issuing;
 }
 
-describe.skipIf(!available)('issuing a key by id while another replica writes back', () => {
+describe.skipIf(!suite.available)('issuing a key by id while another replica writes back', () => {
   it('an id revoked before the loss: the 409 a replica that knows the revocation answers', async () => {
     const { prefix, proxy, y } = await replicaBehindProxy();
     const team = (await y.keys.issue({ id: 'team', tenant: 'team' })).key;
@@ -119,7 +73,7 @@ describe.skipIf(!available)('issuing a key by id while another replica writes ba
     expect(known.error).toMatchObject({ status: 409, code: 'key_exists' });
     // Redis loses everything; X starts afterwards, so it never knew of `team` or its revocation.
     await cleanupPrefix(prefix);
-    const x = await keyStore(prefix, REDIS_URL);
+    const x = await keyStore(prefix);
 
     const issued = await issueDuringWriteBack(proxy, y.keys, x, 'team');
 
@@ -136,7 +90,7 @@ describe.skipIf(!available)('issuing a key by id while another replica writes ba
     await y.keys.issue({ id: 'team', tenant: 'team' });
     const team = (await y.keys.rotate('team', 0))!.key;
     await cleanupPrefix(prefix);
-    const x = await keyStore(prefix, REDIS_URL);
+    const x = await keyStore(prefix);
 
     const issued = await issueDuringWriteBack(proxy, y.keys, x, 'team');
 
@@ -150,7 +104,7 @@ describe.skipIf(!available)('issuing a key by id while another replica writes ba
     await y.keys.issue({ id: 'team', tenant: 'team' });
     const before = (await y.keys.rotate('team', 0))!.key;
     await cleanupPrefix(prefix);
-    const x = await keyStore(prefix, REDIS_URL);
+    const x = await keyStore(prefix);
     // Through X, which finds no `team`: the admin is given a new key, then Y writes back.
     const fresh = (await x.keys.issue({ id: 'team', tenant: 'fresh' })).key;
     await y.keys.refresh();

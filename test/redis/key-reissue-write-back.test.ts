@@ -8,43 +8,18 @@
 // is written back only over that key, and a key written back never replaces another issue of its
 // id: the store's, written first after the loss, stands. The replicas are reloaded by the test,
 // not by change messages, so each writes back when the test chooses.
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { KeyStore } from '../../src/auth/key-store.js';
-import { systemClock, type Clock } from '../../src/core/clock.js';
-import { RedisState } from '../../src/store/redis/redis-state.js';
-import { cleanupPrefix, redisAvailable, REDIS_URL, uniquePrefix } from './redis-helpers.js';
-import { admitted, storedKeys } from './key-race-helpers.js';
+import { describe, expect, it } from 'vitest';
+import type { Clock } from '../../src/core/clock.js';
+import { cleanupPrefix, redisSuite } from './redis-helpers.js';
+import { admitted, keyReplica, storedKeys } from './key-race-helpers.js';
 
-const available = await redisAvailable();
+const suite = await redisSuite();
 
-const prefixes: string[] = [];
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-afterAll(async () => {
-  for (const p of prefixes) await cleanupPrefix(p);
-});
+/** A replica's key store under `prefix`, on its own clock. */
+const keyStore = (prefix: string, clock?: Clock) => keyReplica(suite, prefix, { clock });
+const freshPrefix = () => suite.prefix('hRd-key-reissue');
 
-/** A replica's key store under `prefix`, on its own clock; `warnings` collects what it logs. */
-async function keyStore(prefix: string, clock: Clock = systemClock) {
-  const state = new RedisState({ url: REDIS_URL, prefix, commandTimeoutMs: 5000 });
-  await state.waitUntilReady(5000);
-  const warnings: string[] = [];
-  const keys = new KeyStore({ state, clock, configKeys: () => [], warn: (m) => warnings.push(m) });
-  // Not subscribed to change messages: the test chooses when each replica reloads (writes back).
-  await keys.refresh();
-  cleanups.push(() => state.close());
-  return { keys, warnings };
-}
-
-function freshPrefix(): string {
-  const prefix = uniquePrefix('hRd-key-reissue');
-  prefixes.push(prefix);
-  return prefix;
-}
-
-describe.skipIf(!available)('a key id issued again before the write-back', () => {
+describe.skipIf(!suite.available)('a key id issued again before the write-back', () => {
   it('issued again after its revocation was lost: the new key stands, the revoked ones stay out', async () => {
     const prefix = freshPrefix();
     const y = await keyStore(prefix);

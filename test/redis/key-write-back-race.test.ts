@@ -9,68 +9,35 @@
 // a key revoked there nor a record older than the one there, under a lock that rotations and
 // revocations take too. Replica X reaches Redis through a loopback proxy that holds its commands
 // at a chosen step, so the steps of X and Y are ordered without sleeping.
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../src/auth/api-key.js';
-import { KeyStore } from '../../src/auth/key-store.js';
-import { systemClock } from '../../src/core/clock.js';
-import { RedisState } from '../../src/store/redis/redis-state.js';
-import {
-  cleanupPrefix,
-  redisAvailable,
-  REDIS_URL,
-  startRedisProxy,
-  uniquePrefix,
-} from './redis-helpers.js';
-import { admitted, storedKeys } from './key-race-helpers.js';
+import { cleanupPrefix, redisSuite } from './redis-helpers.js';
+import { admitted, keyReplica, storedKeys } from './key-race-helpers.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const available = await redisAvailable();
-/** This suite's loopback ports, for its proxy (hG2's range). */
-const PORTS = [47187, 47199] as const;
+/** Prefixes, the proxy (on this suite's loopback ports: hG2's range) and replicas, cleaned up. */
+const suite = await redisSuite([47187, 47199]);
 const LEAKED = 'mr-key-race-leaked-0123456789';
 
-const prefixes: string[] = [];
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-afterAll(async () => {
-  for (const p of prefixes) await cleanupPrefix(p);
-});
-
-/** A replica's key store on `url`; a config key `leaked` is in every replica's config. */
-async function keyStore(
-  prefix: string,
-  url: string,
-): Promise<{ keys: KeyStore; state: RedisState }> {
-  // Long enough for a command held at the proxy to wait for its release.
-  const state = new RedisState({ url, prefix, commandTimeoutMs: 30_000 });
-  await state.waitUntilReady(5000);
-  const keys = new KeyStore({
-    state,
-    clock: systemClock,
-    configKeys: () => [
+/** A replica's key store on `url` (the shared Redis when not given); a config key `leaked` is in every replica's config. */
+const keyStore = (prefix: string, url?: string) =>
+  keyReplica(suite, prefix, {
+    url,
+    commandTimeoutMs: 30_000,
+    configKeys: [
       { id: 'leaked', hash: hashApiKey(LEAKED), tenant: 't', admin: false, scopes: ['*'] },
     ],
   });
-  // Not subscribed to change messages: the test reloads each replica itself. A reload a message
-  // set off could write back before the test holds X's writes, and the held write never come.
-  await keys.refresh();
-  cleanups.push(() => state.close());
-  return { keys, state };
-}
 
 /**
  * Replicas X (through a proxy) and Y (straight on Redis) that both know two issued keys and the
  * revoked config key `leaked`; then Redis loses everything under the test's prefix.
  */
 async function fleetThenLoss() {
-  const prefix = uniquePrefix('hG2-key-race');
-  prefixes.push(prefix);
-  const proxy = await startRedisProxy(...PORTS);
-  cleanups.push(() => proxy.cut());
+  const prefix = suite.prefix('hG2-key-race');
+  const proxy = await suite.proxy();
   const x = await keyStore(prefix, proxy.url);
-  const y = await keyStore(prefix, REDIS_URL);
+  const y = await keyStore(prefix);
   const team = (await y.keys.issue({ id: 'team', tenant: 'team' })).key;
   const other = (await y.keys.issue({ id: 'other', tenant: 'other' })).key;
   expect(await y.keys.revoke('leaked')).toBe(true);
@@ -83,7 +50,7 @@ async function fleetThenLoss() {
 const keyWrite = (command: string) =>
   /\r\n(hset|set)\r\n/i.test(command) && command.includes('auth:');
 
-describe.skipIf(!available)('key changes racing the write-back to an emptied Redis', () => {
+describe.skipIf(!suite.available)('key changes racing the write-back to an emptied Redis', () => {
   it('a rotation made while another replica writes back is kept: the old secret stays refused', async () => {
     const { prefix, proxy, x, y, team, other } = await fleetThenLoss();
     await cleanupPrefix(prefix);

@@ -1,15 +1,20 @@
 // Helpers for tests against a real Redis: availability check (suites skip loudly without it),
 // a unique key prefix per test with cleanup, a private redis-server on a free loopback port, and
 // a TCP proxy in front of the shared Redis that a test can cut (an outage for one client only),
-// and the config input of a replica on it with one admin key.
+// the config input of a replica on it with one admin key, and redisSuite: one file's prefixes,
+// proxies and replicas, cleaned up by the hooks it registers (with what its tests read back).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect, createServer, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
+import { afterAll, afterEach, expect } from 'vitest';
 import { hashApiKey } from '../../src/auth/api-key.js';
+import { parseConfig } from '../../src/config/load-config.js';
+import type { Runtime } from '../../src/runtime.js';
+import type { ConfigVersion } from '../../src/store/config-versions.js';
 import { listenServerInRange } from '../helpers/listen-in-range.js';
 import { testConfigInput } from '../helpers/test-config.js';
-import { WAIT_TIMEOUT_MS } from '../helpers/wait-for.js';
+import { WAIT_TIMEOUT_MS, waitFor } from '../helpers/wait-for.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -197,4 +202,140 @@ export async function startRedisProxy(
       }
     },
   };
+}
+
+/**
+ * One test file's Redis setup: whether Redis answers (`available`: without it the file's suites
+ * skip, loudly, and nothing is cleaned up), fresh key prefixes (their keys deleted after the
+ * file), loopback proxies on the file's own ports, and replicas, each stopped after its test (or
+ * its file). Await it at the top of the file: it registers the hooks.
+ */
+export async function redisSuite(ports?: readonly [from: number, to: number]) {
+  const available = await redisAvailable();
+  const prefixes: string[] = [];
+  const afterTest: (() => Promise<void>)[] = [];
+  const afterFile: (() => Promise<void>)[] = [];
+  const runAll = async (steps: (() => Promise<void>)[]) => {
+    for (const step of steps.splice(0).reverse()) await step();
+  };
+  afterEach(() => runAll(afterTest));
+  afterAll(async () => {
+    await runAll(afterFile);
+    if (available) for (const p of prefixes) await cleanupPrefix(p);
+  });
+  const suite = {
+    available,
+    /** A fresh key prefix named after `name`, its keys deleted after the file (if Redis answers). */
+    prefix(name: string): string {
+      const prefix = uniquePrefix(name);
+      prefixes.push(prefix);
+      return prefix;
+    },
+    /** `step` runs after the current test (or, `lasting: 'file'`, after the file's last). */
+    cleanup(step: () => Promise<void>, lasting: 'test' | 'file' = 'test'): void {
+      (lasting === 'test' ? afterTest : afterFile).push(step);
+    },
+    /** A proxy to Redis on the file's ports, cut after the test. */
+    async proxy(): Promise<RedisProxy> {
+      if (!ports) throw new Error('redisSuite(ports): this file named no ports for its proxies');
+      const proxy = await startRedisProxy(...ports);
+      suite.cleanup(() => proxy.cut());
+      return proxy;
+    },
+    /**
+     * A replica (createRuntime, as `serve` starts one) on Redis under `prefix` in keys mode with
+     * one admin key, through `proxy` if given; `edit` changes its config input first.
+     */
+    async replica(
+      prefix: string,
+      options: {
+        adminKey: string;
+        proxy?: RedisProxy;
+        edit?: (input: ReturnType<typeof adminReplicaInput>) => void;
+        lasting?: 'test' | 'file';
+      },
+    ): Promise<Runtime> {
+      const input = adminReplicaInput(prefix, options.adminKey);
+      if (options.proxy)
+        input.state = {
+          kind: 'redis',
+          redisUrl: options.proxy.url,
+          prefix,
+          commandTimeoutMs: 1000,
+        };
+      options.edit?.(input);
+      // Imported here: suites of key stores alone do not load the whole router.
+      const { createRuntime } = await import('../../src/runtime.js');
+      const runtime = await createRuntime(parseConfig(input, {}).config);
+      suite.cleanup(() => runtime.close(), options.lasting);
+      return runtime;
+    },
+    /**
+     * Replicas of `prefix`, one a name, started in order, each reaching Redis only through a
+     * proxy of its own (cut one with cutOff), after an admin set `model-router` to `cost` through
+     * `through` (the first) and every one applied it.
+     */
+    async fleetOnCost<N extends string>(
+      prefix: string,
+      adminKey: string,
+      names: readonly [N, ...N[]],
+      through: N = names[0],
+    ) {
+      const replicas = {} as Record<N, Runtime>;
+      const proxies = {} as Record<N, RedisProxy>;
+      for (const name of names) proxies[name] = await suite.proxy();
+      for (const name of names)
+        replicas[name] = await suite.replica(prefix, { adminKey, proxy: proxies[name] });
+      const url = '/admin/v1/routers/model-router';
+      expect(await adminPatch(replicas[through], adminKey, url, { routingMode: 'cost' })).toBe(200);
+      const others = names.filter((name) => name !== through).map((name) => replicas[name]);
+      await waitFor(() => expect(others.map(routingModeOf)).toEqual(others.map(() => 'cost')));
+      return { replicas, proxies };
+    },
+  };
+  return suite;
+}
+export type RedisSuite = Awaited<ReturnType<typeof redisSuite>>;
+
+/** Cuts `proxy`, and waits until replica `r` behind it serves from its own state (`local`). */
+export async function cutOff(proxy: RedisProxy, r: Runtime): Promise<void> {
+  await proxy.cut();
+  await waitFor(async () => expect(await servingOf(r)).toBe('local'));
+}
+
+/** A PATCH of the admin API through replica `r` with `adminKey`; its status code. */
+export async function adminPatch(
+  r: Runtime,
+  adminKey: string,
+  url: string,
+  payload: Record<string, unknown>,
+): Promise<number> {
+  const reply = await r.app.inject({
+    method: 'PATCH',
+    url,
+    payload,
+    headers: { authorization: `Bearer ${adminKey}` },
+  });
+  return reply.statusCode;
+}
+
+/** The routing mode `model-router` runs on replica `r`. */
+export const routingModeOf = (r: Runtime) =>
+  r.config.current.config.routers.find((x) => x.name === 'model-router')!.routingMode;
+
+/** Where replica `r` says its shared state serves from (`redis`, or `local` while cut off). */
+export const servingOf = async (r: Runtime) =>
+  (await r.app.inject({ method: 'GET', url: '/readyz' })).json().shared_state.serving as string;
+
+/** The config versions Redis holds under `prefix`, newest first (as recorded, with snapshots). */
+export async function storedVersions(prefix: string): Promise<ConfigVersion[]> {
+  const client = new Redis(REDIS_URL);
+  try {
+    const raw = await client.hgetall(`${prefix}config:versions`);
+    return Object.values(raw)
+      .map((json) => JSON.parse(json) as ConfigVersion)
+      .sort((x, y) => y.version - x.version);
+  } finally {
+    client.disconnect();
+  }
 }
