@@ -154,19 +154,20 @@ export async function startA11yFleet(): Promise<A11yFleet> {
     }),
     { MR_TEST_ADMIN: A11Y_ADMIN, [HOOK_SECRET_ENV]: HOOK_SECRET },
   );
-  let empty: SpawnedServer | undefined;
+  // The empty router starts while the seeded one is seeded.
+  const starting = spawnServer(testConfigInput({ auth, requestLog: requestLog('empty') }), {
+    MR_TEST_ADMIN: A11Y_ADMIN,
+  });
+  let emptyServer: SpawnedServer;
   try {
-    empty = await spawnServer(testConfigInput({ auth, requestLog: requestLog('empty') }), {
-      MR_TEST_ADMIN: A11Y_ADMIN,
-    });
     await seedChats(seeded);
     await seedBatches(seeded);
+    emptyServer = await starting;
   } catch (err) {
-    await Promise.all([seeded.stop(), empty?.stop()]);
+    await Promise.all([seeded.stop(), starting.then((e) => e.stop()).catch(() => {})]);
     receiver.close();
     throw err;
   }
-  const emptyServer = empty;
   return {
     seeded,
     empty: emptyServer,

@@ -70,16 +70,20 @@ describe.skipIf(!haveChromium)('dashboard accessibility in headless Chromium', (
       .map((f) => describeFinding(view, f));
   }
 
+  let launching: Promise<Browser> | undefined;
   beforeAll(async () => {
-    fleet = await startA11yFleet();
-    browser = await chromium.launch({
+    // Chromium starts while the fleet starts and is seeded.
+    launching = chromium.launch({
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
     });
+    fleet = await startA11yFleet();
+    browser = await launching;
   });
 
   afterAll(async () => {
-    await browser?.close();
+    // Launched even when the fleet failed to start: closed all the same.
+    await (await launching?.catch(() => undefined))?.close();
     await fleet?.stop();
     if (rulesRun.size)
       console.info(

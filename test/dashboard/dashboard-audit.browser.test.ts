@@ -13,12 +13,15 @@ import { simDeployment, testConfigInput } from '../helpers/test-config.js';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 const ADMIN = 'mr-dashboard-audit-admin-key';
+/** The page's refresh period (app.js REFRESH_MS). */
+const REFRESH_MS = 3000;
 
 type Router = { routingMode: string; modelSubset: string[] };
 
 describe.skipIf(!haveChromium)('dashboard audit findings in headless Chromium', () => {
   let server: SpawnedServer;
   let browser: Browser;
+  let launching: Promise<Browser> | undefined;
 
   /** The admin API, as another admin uses it while the page is open. */
   const admin = async (method: string, path: string, body?: object) => {
@@ -31,9 +34,14 @@ describe.skipIf(!haveChromium)('dashboard audit findings in headless Chromium', 
     return (await r.json()) as Router;
   };
 
-  /** A page with the dashboard open, and the PATCH bodies it sends; it records CSP violations. */
+  /**
+   * A page with the dashboard open, and the PATCH bodies it sends; it records CSP violations. Its
+   * timers wait for the test: it refreshes when `onRefresh` runs its clock, not every 3 s of ours.
+   */
   async function open(): Promise<{ page: Page; patches: unknown[] }> {
     const page = await browser.newPage();
+    await page.clock.install();
+    await page.clock.pauseAt(Date.now() + 1000);
     const patches: unknown[] = [];
     page.on('request', (r) => {
       if (r.method() === 'PATCH') patches.push(r.postDataJSON());
@@ -52,6 +60,17 @@ describe.skipIf(!haveChromium)('dashboard audit findings in headless Chromium', 
     await page.waitForSelector('#main:not([hidden])', { timeout: 10_000 });
     return { page, patches };
   }
+  /**
+   * `read`, for expect.poll, after the page's clock has run a refresh period: each try lets one
+   * refresh come (its fetches take real time, and one due while the last is under way is skipped,
+   * app.js; the next try then brings it).
+   */
+  const onRefresh =
+    <T>(page: Page, read: () => Promise<T>) =>
+    async (): Promise<T> => {
+      await page.clock.runFor(REFRESH_MS);
+      return read();
+    };
   const row = (page: Page, name: string) => page.locator(`#routers tr[data-router="${name}"]`);
   const modeOf = (page: Page, name: string) => row(page, name).locator('select.mode').inputValue();
   const boxes = (page: Page, name: string) =>
@@ -65,6 +84,11 @@ describe.skipIf(!haveChromium)('dashboard audit findings in headless Chromium', 
       );
 
   beforeAll(async () => {
+    // Chromium starts while the server does.
+    launching = chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    });
     const base = testConfigInput();
     server = await spawnServer(
       testConfigInput({
@@ -89,19 +113,17 @@ describe.skipIf(!haveChromium)('dashboard audit findings in headless Chromium', 
       }),
       { MR_TEST_ADMIN: ADMIN },
     );
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
+    browser = await launching;
   });
 
   afterAll(async () => {
-    await browser?.close();
+    // Launched even when the server failed to start: closed all the same.
+    await (await launching?.catch(() => undefined))?.close();
     await server?.stop();
   });
 
-  // Each wait spans the page's 3 s refresh (expect.poll's default is 1 s): a refresh between the
-  // admin's changes may show some of them one refresh later.
+  // Each wait runs the page's clock a refresh at a time: a refresh between the admin's changes
+  // may show some of them one refresh later.
   it('keeps following the config after a touch that changed nothing, and beside a row being edited', async () => {
     const { page } = await open();
     await row(page, 'model-router').waitFor();
@@ -123,15 +145,31 @@ describe.skipIf(!haveChromium)('dashboard audit findings in headless Chromium', 
     });
     await admin('PATCH', '/admin/v1/routers/model-router', { modelSubset: ['big', 'mid'] });
     await admin('PATCH', '/admin/v1/routers/edit-router', { modelSubset: ['big', 'mid', 'small'] });
-    await expect.poll(() => modeOf(page, 'other-router'), { timeout: 10_000 }).toBe('quality');
-    await expect.poll(() => row(page, 'new-router').count(), { timeout: 10_000 }).toBe(1);
-    await expect.poll(() => boxes(page, 'model-router'), { timeout: 10_000 }).toContain('small-');
+    await expect
+      .poll(
+        onRefresh(page, () => modeOf(page, 'other-router')),
+        { timeout: 15_000 },
+      )
+      .toBe('quality');
+    await expect
+      .poll(
+        onRefresh(page, () => row(page, 'new-router').count()),
+        { timeout: 15_000 },
+      )
+      .toBe(1);
+    await expect
+      .poll(
+        onRefresh(page, () => boxes(page, 'model-router')),
+        { timeout: 15_000 },
+      )
+      .toContain('small-');
     // The row being edited keeps the edit, and says its router changed on the server.
     expect(await modeOf(page, 'edit-router')).toBe('cost');
     await expect
-      .poll(() => row(page, 'edit-router').locator('.row-note.changed').textContent(), {
-        timeout: 10_000,
-      })
+      .poll(
+        onRefresh(page, () => row(page, 'edit-router').locator('.row-note.changed').textContent()),
+        { timeout: 15_000 },
+      )
       .toMatch(/^Changed on the server since this row was drawn: now balanced, big, mid, small\./);
     // Cancel: drawn as the server has it, and following it again.
     await row(page, 'edit-router').locator('button.cancel').click();
@@ -139,7 +177,12 @@ describe.skipIf(!haveChromium)('dashboard audit findings in headless Chromium', 
     expect(await boxes(page, 'edit-router')).toContain('mid+');
     expect(await row(page, 'edit-router').locator('button.cancel').isHidden()).toBe(true);
     await admin('PATCH', '/admin/v1/routers/edit-router', { routingMode: 'cost' });
-    await expect.poll(() => modeOf(page, 'edit-router'), { timeout: 10_000 }).toBe('cost');
+    await expect
+      .poll(
+        onRefresh(page, () => modeOf(page, 'edit-router')),
+        { timeout: 15_000 },
+      )
+      .toBe('cost');
 
     // Chart.js drew under the page's CSP (script-src 'self'), and nothing was refused.
     expect(
@@ -175,7 +218,12 @@ describe.skipIf(!haveChromium)('dashboard audit findings in headless Chromium', 
       modelSubset: ['big', 'small', 'mid'],
     });
     // A box unticked, while another admin removes another member: both changes hold.
-    await expect.poll(() => boxes(page, 'other-router'), { timeout: 10_000 }).toContain('mid+');
+    await expect
+      .poll(
+        onRefresh(page, () => boxes(page, 'other-router')),
+        { timeout: 15_000 },
+      )
+      .toContain('mid+');
     await row(page, 'other-router').locator('input.member[value="small"]').uncheck();
     await admin('PATCH', '/admin/v1/routers/other-router', { modelSubset: ['small', 'mid'] });
     await row(page, 'other-router').locator('button.save').click();
@@ -194,7 +242,12 @@ describe.skipIf(!haveChromium)('dashboard audit findings in headless Chromium', 
     const { page, patches } = await open();
     await row(page, 'edit-router').waitFor();
     await admin('PATCH', '/admin/v1/routers/edit-router', { modelSubset: ['big', 'small'] });
-    await expect.poll(() => boxes(page, 'edit-router'), { timeout: 10_000 }).toContain('small+');
+    await expect
+      .poll(
+        onRefresh(page, () => boxes(page, 'edit-router')),
+        { timeout: 15_000 },
+      )
+      .toContain('small+');
     const ifMatch: (string | undefined)[] = [];
     let raced = false;
     // Another admin's change, made after the page read the router and before its PATCH arrives.
@@ -237,7 +290,10 @@ describe.skipIf(!haveChromium)('dashboard audit findings in headless Chromium', 
     await row(page, 'zone-router').locator('button.save').click();
     await expect.poll(() => page.textContent('#message')).toContain('Saved zone-router');
     await expect
-      .poll(() => boxes(page, 'zone-router'), { timeout: 10_000 })
+      .poll(
+        onRefresh(page, () => boxes(page, 'zone-router')),
+        { timeout: 15_000 },
+      )
       .toEqual(['eu-a+', 'eu-b+']);
     await row(page, 'zone-router').locator('input.member[value="eu-b"]').uncheck();
     await row(page, 'zone-router').locator('button.save').click();
@@ -264,7 +320,12 @@ describe.skipIf(!haveChromium)('dashboard audit findings in headless Chromium', 
     expect(await page.getAttribute('#message', 'class')).toBe('message failed');
     // Still shown after the next refresh (it is not the refresh's own error).
     const seen = await page.textContent('#updated');
-    await expect.poll(() => page.textContent('#updated'), { timeout: 10_000 }).not.toBe(seen);
+    await expect
+      .poll(
+        onRefresh(page, () => page.textContent('#updated')),
+        { timeout: 15_000 },
+      )
+      .not.toBe(seen);
     expect(await page.textContent('#message')).toMatch(/^Could not save new-router: /);
 
     const emptyHeaders = await page.$$eval(
@@ -311,14 +372,26 @@ describe.skipIf(!haveChromium)('dashboard audit findings in headless Chromium', 
     await page.click('h1');
     for (let i = 0; i < 2; i++) {
       const seen = await page.textContent('#updated');
-      await expect.poll(() => page.textContent('#updated'), { timeout: 10_000 }).not.toBe(seen);
+      await expect
+        .poll(
+          onRefresh(page, () => page.textContent('#updated')),
+          { timeout: 15_000 },
+        )
+        .not.toBe(seen);
     }
     expect(await details.evaluate((d) => (d as unknown as { open: boolean }).open)).toBe(true);
     await page.close();
   }, 60_000);
 
   it('refuses and forgets a key an HTTP header cannot carry, saying why', async () => {
+    // The page's timers wait for the test: its refreshes come when the clock is run.
     const page = await browser.newPage();
+    await page.clock.install();
+    await page.clock.pauseAt(Date.now() + 1000);
+    const asked: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/dashboard/api/')) asked.push(r.url());
+    });
     await page.goto(`${server.baseUrl}/dashboard`);
     await page.fill('#key-input', `\u201c${ADMIN}\u201d`);
     await page.click('#key-form button');
@@ -331,9 +404,10 @@ describe.skipIf(!haveChromium)('dashboard audit findings in headless Chromium', 
           (globalThis as unknown as { sessionStorage: { length: number } }).sessionStorage.length,
       ),
     ).toBe(0);
-    // Not tried again every 3 s as if the router were down.
-    await page.waitForTimeout(3_500);
+    // Not tried again every 3 s as if the router were down: two refresh periods, nothing sent.
+    await page.clock.runFor(2 * REFRESH_MS);
     expect(await page.textContent('#message')).toMatch(said);
+    expect(asked).toEqual([]);
     expect(await page.isHidden('#main')).toBe(true);
     await page.close();
   }, 60_000);

@@ -33,10 +33,11 @@ describe.skipIf(!haveChromium)(
   () => {
     let fleet: A11yFleet;
     let browser: Browser;
+    let launching: Promise<Browser> | undefined;
 
     beforeAll(async () => {
-      fleet = await startA11yFleet();
-      browser = await chromium.launch({
+      // Chromium starts while the fleet starts and is seeded.
+      launching = chromium.launch({
         executablePath: CHROMIUM,
         args: [
           '--no-sandbox',
@@ -45,10 +46,13 @@ describe.skipIf(!haveChromium)(
           '--disable-background-networking',
         ],
       });
+      fleet = await startA11yFleet();
+      browser = await launching;
     });
 
     afterAll(async () => {
-      await browser?.close();
+      // Launched even when the fleet failed to start: closed all the same.
+      await (await launching?.catch(() => undefined))?.close();
       await fleet?.stop();
     });
 

@@ -36,6 +36,38 @@ const chartData = (page: Page, id: string) =>
     return JSON.parse(JSON.stringify({ labels: c.labels, datasets: c.datasets })) as ChartData;
   }, id);
 
+/** The page's refresh period (app.js REFRESH_MS). */
+const REFRESH_MS = 3000;
+
+/** A page whose timers wait for the test: a refresh comes only when `onRefresh` runs its clock. */
+async function pageOnOurClock(browser: Browser): Promise<Page> {
+  const page = await browser.newPage();
+  await page.clock.install();
+  await page.clock.pauseAt(Date.now() + 1000);
+  return page;
+}
+
+/** `read`, for expect.poll, after the page's clock has run a refresh period (see untilRefreshed). */
+const onRefresh =
+  <T>(page: Page, read: () => Promise<T>) =>
+  async (): Promise<T> => {
+    await page.clock.runFor(REFRESH_MS);
+    return read();
+  };
+
+/**
+ * Runs the page's clock a refresh period at a time until `read` differs from `before`: a refresh's
+ * fetches take real time, and one due while the last is still under way is skipped (app.js), so
+ * a loaded machine may need more than one move of the clock.
+ */
+async function untilRefreshed(
+  page: Page,
+  read: () => Promise<string | null>,
+  before: string | null,
+): Promise<void> {
+  await expect.poll(onRefresh(page, read), { timeout: 15_000 }).not.toBe(before);
+}
+
 /** Opens the dashboard and gives it the admin key. */
 async function openDashboard(page: Page, baseUrl: string): Promise<void> {
   await page.goto(`${baseUrl}/dashboard`);
@@ -49,6 +81,7 @@ const HOOK_SECRET = `whsec_${Buffer.from('model-router dashboard webhook secret!
 describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
   let server: SpawnedServer;
   let browser: Browser;
+  let launching: Promise<Browser> | undefined;
   // The webhook receiver: answers 500 until `hookAnswer` says otherwise; records the batch ids.
   let receiver: Server;
   let hookAnswer = 500;
@@ -56,6 +89,19 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
   const delivered: string[] = [];
 
   beforeAll(async () => {
+    // Chromium starts while the server starts and is seeded.
+    launching = chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
     receiver = createServer((req, res) => {
       let body = '';
       req.setEncoding('utf8');
@@ -124,22 +170,12 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
       });
       expect(r.status, await r.text()).toBeLessThan(300);
     }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launching;
   });
 
   afterAll(async () => {
-    await browser?.close();
+    // Launched even when the start failed after it: closed all the same.
+    await (await launching?.catch(() => undefined))?.close();
     await server?.stop();
     await new Promise((r) => receiver?.close(r));
   });
@@ -370,7 +406,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
       })
     ).json()) as { id: string };
 
-    const page = await browser.newPage();
+    const page = await pageOnOurClock(browser);
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push(e.message));
     await page.goto(`${server.baseUrl}/dashboard`);
@@ -383,7 +419,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     const mine = async () => (await rows()).filter((cells) => cells[3] === batch.id);
     // The receiver answered 500 to the one try: given up, with the error and a Retry button.
     await expect
-      .poll(mine, { timeout: 15_000 })
+      .poll(onRefresh(page, mine), { timeout: 15_000 })
       .toEqual([
         [
           expect.stringMatching(/^whdel_/),
@@ -408,7 +444,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
       .toContain(`Delivery ${id} is pending again.`);
     // Sent again and delivered: it leaves the table, which lists only pending and given-up ones.
     await expect.poll(() => delivered, { timeout: 15_000 }).toContain(batch.id);
-    await expect.poll(mine, { timeout: 15_000 }).toEqual([]);
+    await expect.poll(onRefresh(page, mine), { timeout: 15_000 }).toEqual([]);
     expect(problems).toEqual([]);
     await page.close();
   }, 60_000);
@@ -483,7 +519,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
   }, 60_000);
 
   it('keeps the keyboard focus in the routers table across refreshes', async () => {
-    const page = await browser.newPage();
+    const page = await pageOnOurClock(browser);
     await openDashboard(page, server.baseUrl);
     const box = '#routers tr[data-router="odd-router"] input[type=checkbox]';
     await page.focus(box);
@@ -495,26 +531,29 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
       });
     const name = await focused();
     expect(name).toBeTruthy();
-    // Two refreshes later (every 3 s, marked by the updated time) it is still there.
-    const seen = await page.textContent('#updated');
-    await expect.poll(() => page.textContent('#updated'), { timeout: 10_000 }).not.toBe(seen);
-    const next = await page.textContent('#updated');
-    await expect.poll(() => page.textContent('#updated'), { timeout: 10_000 }).not.toBe(next);
+    // Two refreshes later (every 3 s of the page's clock, marked by the updated time) it is still
+    // there.
+    const updated = () => page.textContent('#updated');
+    await untilRefreshed(page, updated, await updated());
+    await untilRefreshed(page, updated, await updated());
     expect(await focused()).toBe(name);
     await page.close();
   }, 60_000);
 
   it('says the router cannot be reached, how old the figures are, and clears it when it answers', async () => {
-    const page = await browser.newPage();
+    const page = await pageOnOurClock(browser);
     await openDashboard(page, server.baseUrl);
     await expect.poll(() => page.textContent('#updated')).toMatch(/^updated /);
     await page.route('**/dashboard/api/**', (r) => r.abort('connectionrefused'));
-    await expect
-      .poll(() => page.textContent('#message'), { timeout: 10_000 })
-      .toMatch(/^Cannot reach the router \(.+\)\. The figures below are from .+; trying again/);
+    const message = () => page.textContent('#message');
+    await untilRefreshed(page, message, await message());
+    expect(await message()).toMatch(
+      /^Cannot reach the router \(.+\)\. The figures below are from .+; trying again/,
+    );
     expect(await page.getAttribute('#main', 'class')).toContain('stale');
     await page.unroute('**/dashboard/api/**');
-    await expect.poll(() => page.isHidden('#message'), { timeout: 10_000 }).toBe(true);
+    await untilRefreshed(page, message, await message());
+    expect(await page.isHidden('#message')).toBe(true);
     expect(await page.getAttribute('#main', 'class')).not.toContain('stale');
     await page.close();
   }, 60_000);
@@ -569,7 +608,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
   }, 60_000);
 
   it('draws many models as the 8 busiest and the rest, in USD and ms, with an empty state', async () => {
-    const page = await browser.newPage();
+    const page = await pageOnOurClock(browser);
     const models = Array.from({ length: 12 }, (_, i) => ({
       key: i === 0 ? `a-fine-tuned-model-with-a-very-long-name-${'x'.repeat(80)}` : `model-${i}`,
       requests: 100 - i,
@@ -666,7 +705,12 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
 
     // No traffic in the window: the page says so, and zero is $0.00.
     empty = true;
-    await expect.poll(() => page.isVisible('#empty-note'), { timeout: 10_000 }).toBe(true);
+    await expect
+      .poll(
+        onRefresh(page, () => page.isVisible('#empty-note')),
+        { timeout: 15_000 },
+      )
+      .toBe(true);
     expect(await page.textContent('#empty-note')).toBe(
       'No request in the last 1 h on this replica.',
     );

@@ -3,7 +3,9 @@
 // upstream batch still runs (its stop lets the batch's lease go); replica B, on the same database,
 // takes the batch over, polls the upstream batch it finds in the batch's stored state, and
 // completes the batch from its results, without submitting the lines again (the fake counts
-// uploads and batch creations) and without calling any line live.
+// uploads and batch creations) and without calling any line live. A loaded machine may make A
+// submit the lines in more than one upstream batch (lines held a poll interval go without waiting
+// for the last ones: batch-forwarder.ts); the fake gives each upload its own batch and output file.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI, { toFile } from 'openai';
@@ -26,9 +28,9 @@ let upstream: Server;
 let port: number;
 const runtimes: Runtime[] = [];
 
-/** The output file of the one upstream batch: every line answered, in reverse order. */
-function outputFile(): string {
-  return [...uploads[0]!]
+/** The output file of upstream batch `n`: each of its lines answered, in reverse order. */
+function outputFile(n: number): string {
+  return [...uploads[n]!]
     .reverse()
     .map((l) =>
       JSON.stringify({
@@ -72,19 +74,30 @@ beforeAll(async () => {
       );
       return send(res, 200, { id: `file-up-${uploads.length - 1}`, object: 'file' });
     }
-    if (req.method === 'POST' && path === '/v1/batches')
-      return send(res, 200, { id: 'batch_up_0', object: 'batch', status: 'validating' });
-    if (req.method === 'GET' && path === '/v1/batches/batch_up_0')
+    if (req.method === 'POST' && path === '/v1/batches') {
+      const n = (JSON.parse(text) as { input_file_id: string }).input_file_id.slice(
+        'file-up-'.length,
+      );
+      return send(res, 200, { id: `batch_up_${n}`, object: 'batch', status: 'validating' });
+    }
+    const polled = /^\/v1\/batches\/batch_up_(\d+)$/.exec(path);
+    if (req.method === 'GET' && polled)
       return send(
         res,
         200,
         finished
-          ? { id: 'batch_up_0', status: 'completed', output_file_id: 'out-0', error_file_id: null }
-          : { id: 'batch_up_0', status: 'in_progress' },
+          ? {
+              id: `batch_up_${polled[1]}`,
+              status: 'completed',
+              output_file_id: `out-${polled[1]}`,
+              error_file_id: null,
+            }
+          : { id: `batch_up_${polled[1]}`, status: 'in_progress' },
       );
-    if (req.method === 'GET' && path === '/v1/files/out-0/content') {
+    const output = /^\/v1\/files\/out-(\d+)\/content$/.exec(path);
+    if (req.method === 'GET' && output && uploads[Number(output[1])]) {
       res.writeHead(200, { 'content-type': 'application/jsonl' });
-      return res.end(outputFile());
+      return res.end(outputFile(Number(output[1])));
     }
     send(res, 404, { error: { message: `fake: no ${req.method} ${path}` } });
   });
@@ -154,15 +167,19 @@ describe('a forwarded batch taken over by another replica (PostgreSQL)', () => {
       endpoint: '/v1/chat/completions',
       completion_window: '24h',
     });
-    // A submits, saves the upstream batch in the batch's state, and polls it (still running).
-    await until(() => calls.includes('GET /v1/batches/batch_up_0'));
+    // A submits every line, saves each upstream batch in the batch's state, and polls each
+    // (still running).
+    const pollsOfAll = (from: number) =>
+      uploads.every((_, n) => calls.slice(from).includes(`GET /v1/batches/batch_up_${n}`));
+    await until(() => uploads.flat().length === LINES && pollsOfAll(0));
     await a.rt.close();
     const polledByA = calls.length;
+    const submitted = uploads.length;
 
-    // B, on the same database, takes the batch over and polls the upstream batch (still running).
+    // B, on the same database, takes the batch over and polls each upstream batch (still running).
     const bRecords: RequestRecord[] = [];
     const b = await start(bRecords);
-    await until(() => calls.slice(polledByA).includes('GET /v1/batches/batch_up_0'));
+    await until(() => pollsOfAll(polledByA));
     expect((await b.client.batches.retrieve(batch.id)).status).toBe('in_progress');
 
     // The upstream batch ends: B completes the batch from its results.
@@ -175,8 +192,16 @@ describe('a forwarded batch taken over by another replica (PostgreSQL)', () => {
     });
     expect(done.status).toBe('completed');
     expect(done.request_counts).toEqual({ total: LINES, completed: LINES, failed: 0 });
-    expect(calls.filter((x) => x === 'POST /v1/files')).toHaveLength(1);
-    expect(calls.filter((x) => x === 'POST /v1/batches')).toHaveLength(1);
+    // Each line went upstream once, all of them by A; B submitted nothing.
+    expect(
+      uploads
+        .flat()
+        .map((l) => l.body.messages[0]!.content)
+        .sort(),
+    ).toEqual(Array.from({ length: LINES }, (_, i) => `question ${i}`));
+    expect(uploads).toHaveLength(submitted);
+    expect(calls.filter((x) => x === 'POST /v1/files')).toHaveLength(submitted);
+    expect(calls.filter((x) => x === 'POST /v1/batches')).toHaveLength(submitted);
     expect(calls.filter((x) => x === 'POST /v1/chat/completions')).toHaveLength(0);
     const out = (await (await c.files.content(done.output_file_id!)).text())
       .trim()
