@@ -28,12 +28,6 @@ export interface RequestLogStore
   migrate(): Promise<void>;
   insert(records: readonly RequestRecord[]): Promise<void>;
   /**
-   * The most records one `insert` should take: a store that does its write, or part of it, on the
-   * event loop keeps each piece short, and the log lets the loop turn between them. Unset: the
-   * log's own `batchSize`.
-   */
-  readonly batchRows?: number;
-  /**
    * Records with `time` in [since, until), oldest first; without their prompt and answer texts
    * when `text` is false (summaries do not read them).
    */
@@ -139,7 +133,7 @@ export class RequestLog implements RequestRecorder {
         await this.store.migrate();
         this.migrated = true;
       }
-      const batchSize = Math.min(this.options.batchSize ?? 500, this.store.batchRows ?? Infinity);
+      const batchSize = this.options.batchSize ?? 500;
       for (let first = true; this.queue.length > 0; first = false) {
         // Requests in flight get a turn between two batches (a store that writes on the loop
         // would otherwise hold it for the whole queue: docs/benchmarks.md "The request log off

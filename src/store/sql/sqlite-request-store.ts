@@ -79,12 +79,6 @@ export function createSqliteRequestStore(
   let migrated = false;
   const store: RequestLogStore = {
     kind: 'sqlite',
-    // With the thread, each batch's rows are still made and copied to it on the loop: pieces this
-    // size keep a flush of a few hundred records from holding the loop for milliseconds at once.
-    // Written on the loop, a transaction a piece cost more than it freed (each commit writes the
-    // indexes' pages again): one transaction a batch (docs/benchmarks.md "The request log off the
-    // event loop").
-    ...(thread ? { batchRows: 64 } : {}),
     async migrate() {
       if (migrated) return;
       db.exec(
