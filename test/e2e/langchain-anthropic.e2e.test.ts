@@ -9,6 +9,7 @@ import { tool } from '@langchain/core/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { hashApiKey } from '../../src/auth/api-key.js';
+import { recordReplies } from '../helpers/record-replies.js';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
 import { simDeployment, testConfigInput } from '../helpers/test-config.js';
 
@@ -16,23 +17,8 @@ const KEY = 'mr-langchain-anthropic-key-0123456789';
 
 let server: SpawnedServer;
 
-/** The bodies the router sent back, in order: JSON, or the `data:` events of a stream. */
-const replies: unknown[] = [];
-
-const recordingFetch: typeof fetch = async (url, init) => {
-  if (process.env.HFW_DEBUG) console.log('REQ', String(init?.body));
-  const res = await fetch(url, init);
-  const text = await res.clone().text();
-  replies.push(
-    (res.headers.get('content-type') ?? '').includes('text/event-stream')
-      ? text
-          .split('\n')
-          .filter((l) => l.startsWith('data: '))
-          .map((l) => JSON.parse(l.slice(6)) as unknown)
-      : text && JSON.parse(text),
-  );
-  return res;
-};
+/** What the router sent back, in order: JSON, or the `data:` events of a stream. */
+const { recordingFetch, replies } = recordReplies();
 
 beforeAll(async () => {
   const input = testConfigInput({

@@ -21,6 +21,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { hashApiKey } from '../../src/auth/api-key.js';
+import { recordReplies } from '../helpers/record-replies.js';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
 import { simDeployment, simEmbeddingDeployment, testConfigInput } from '../helpers/test-config.js';
 
@@ -28,28 +29,8 @@ const KEY = 'mr-langchain-key-0123456789';
 
 let server: SpawnedServer;
 
-/** The bodies the router sent back, in order: JSON, or the `data:` events of a stream. */
-const replies: unknown[] = [];
-
-/** The paths (with query) LangChain called, in order. */
-const paths: string[] = [];
-
-/** A fetch that keeps a copy of every reply body, to compare what LangChain read with it. */
-const recordingFetch: typeof fetch = async (url, init) => {
-  const { pathname, search } = new URL(String(url));
-  paths.push(pathname + search);
-  const res = await fetch(url, init);
-  const text = await res.clone().text();
-  replies.push(
-    (res.headers.get('content-type') ?? '').includes('text/event-stream')
-      ? text
-          .split('\n')
-          .filter((l) => l.startsWith('data: ') && l !== 'data: [DONE]')
-          .map((l) => JSON.parse(l.slice(6)) as unknown)
-      : text && JSON.parse(text),
-  );
-  return res;
-};
+/** What the router sent back (JSON, or a stream's `data:` events) and the paths called, in order. */
+const { recordingFetch, replies, paths } = recordReplies();
 
 beforeAll(async () => {
   const input = testConfigInput({
