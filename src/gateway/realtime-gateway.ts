@@ -374,7 +374,9 @@ export class RealtimeGateway {
     record.attempts.push({
       deployment: link.d.name,
       model: link.d.model,
-      outcome: status < 400 ? 'ok' : 'error',
+      // 499: the client stopped it (a cancel, or it left), as a chat stream it stops: `aborted`,
+      // neither the deployment's error nor a failover (before 2026-12-07: `error`).
+      outcome: status < 400 ? 'ok' : status === 499 ? 'aborted' : 'error',
       ...(status < 400 ? {} : { httpStatus: status, errorCode }),
       latencyMs: this.deps.clock.perfNow() - turn.startedPerf,
     });

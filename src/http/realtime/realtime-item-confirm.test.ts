@@ -308,8 +308,14 @@ describe('responses in a session, as an OpenAI client drives them', () => {
     c.send({ type: 'response.create', response: { metadata: { hold: '1' } } });
     await c.until('response.created');
     await c.leave(3);
-    // The cancelled one, from its usage; the refused one, never started, free.
-    expect(byResponse(1)).toMatchObject({ status: 200, promptTokens: 100, completionTokens: 3 });
+    // The cancelled one, from its usage, as a chat stream the client stops (until 2026-12-07 a
+    // 200); the refused one, never started, free.
+    expect(byResponse(1)).toMatchObject({
+      status: 499,
+      errorCode: 'client_closed_request',
+      promptTokens: 100,
+      completionTokens: 3,
+    });
     expect(byResponse(2)).toMatchObject({
       status: 400,
       errorCode: 'conversation_already_has_active_response',

@@ -118,6 +118,11 @@ export class SessionResponses {
           502,
           typeof failure.code === 'string' ? failure.code : 'response_failed',
         );
+      // Cancelled (the client's `response.cancel`, or its speech cutting in with server VAD): as
+      // a chat stream the client stops, 499 `client_closed_request`, charged its usage; no
+      // failure of the deployment (before 2026-12-07: a 200).
+      else if (response.status === 'cancelled')
+        this.gateway.finishResponse(this.link, turn, response.usage, 499, 'client_closed_request');
       else this.gateway.finishResponse(this.link, turn, response.usage, 200);
     } else if (event.type === 'error' && isObject(event.error)) {
       // The upstream refused the client's event it names: the items it carried were not added;

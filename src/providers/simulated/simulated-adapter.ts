@@ -224,7 +224,7 @@ export function createSimulatedAdapter(
       };
     },
     // A text-only Realtime API session (simulated-realtime.ts): its answers are this
-    // deployment's chat answers, without the simulated latency.
+    // deployment's chat answers, each after the deployment's `simulation.ttftMs`, sent whole.
     async openRealtime(req) {
       await failBeforeReply(requestSeed(req.requestId, deployment.model), req.signal);
       const answerer = (instant ??= createSimulatedAdapter(deployment, {

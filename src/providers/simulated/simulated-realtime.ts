@@ -10,12 +10,17 @@
 // `item_not_found` error. The answer is the simulated chat answer to what the response reads (the
 // conversation, or its own `input`, references resolved, and the session's or response's function
 // tools: simulated-realtime-tools.ts), so it is deterministic; an out-of-band one
-// (`conversation: "none"`) adds nothing to the conversation. Audio (buffers, audio output) is
-// refused with an `error` event.
+// (`conversation: "none"`) adds nothing to the conversation. One response at a time in the default
+// conversation, as OpenAI's: another `response.create` for it while one runs is refused
+// (`conversation_already_has_active_response`); out-of-band ones run beside it. A response waits
+// the deployment's `simulation.ttftMs` before its output; `response.cancel` ends one still running
+// `cancelled`, its usage its input. Audio (buffers, audio output) is refused with an `error` event.
+import { setTimeout as delay } from 'node:timers/promises';
 import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import { isObject } from '../../core/is-object.js';
 import type { ChatRequest, ChatResponse } from '../../core/wire-types.js';
 import type { RealtimeListener, RealtimeSession } from '../types.js';
+import { itemRefusal } from './simulated-realtime-items.js';
 import { asChatMessages, chatToolsOf } from './simulated-realtime-tools.js';
 
 type Json = Record<string, unknown>;
@@ -52,8 +57,10 @@ export function openSimulatedRealtime(
     expires_at: 0,
     include: null,
   };
-  /** The answers run one at a time, in order, as one upstream session would. */
-  let work = Promise.resolve();
+  /** The responses running, by id (a cancel's handle), and the default conversation's one. */
+  const running = new Map<string, AbortController>();
+  let active: string | undefined;
+  const ttftMs = d.simulation?.ttftMs ?? 0;
   const emit = (type: string, fields: Json) => {
     if (!closed)
       listener.message(JSON.stringify({ type, event_id: `event_sim_${++events}`, ...fields }));
@@ -124,6 +131,24 @@ export function openSimulatedRealtime(
     if (!context) return;
     const outOfBand = options.conversation === 'none';
     const responseId = `resp_sim_${++ids}`;
+    const stop = new AbortController();
+    running.set(responseId, stop);
+    if (!outOfBand) active = responseId;
+    try {
+      await answerResponse(options, context, responseId, outOfBand, stop.signal);
+    } finally {
+      running.delete(responseId);
+      if (active === responseId) active = undefined;
+    }
+  };
+
+  const answerResponse = async (
+    options: Json,
+    context: Json[],
+    responseId: string,
+    outOfBand: boolean,
+    cancelled: AbortSignal,
+  ) => {
     const base = {
       object: 'realtime.response',
       id: responseId,
@@ -148,6 +173,36 @@ export function openSimulatedRealtime(
       options.tool_choice ?? session.tool_choice,
     );
     const reply = await answer({ model: d.model, messages, ...tools } as ChatRequest);
+    if (ttftMs > 0) await delay(ttftMs, undefined, { signal: cancelled }).catch(() => {});
+    const input = reply.usage?.prompt_tokens ?? 0;
+    const cached = reply.usage?.prompt_tokens_details?.cached_tokens ?? 0;
+    /** `response.done`: its output and usage (the input read, `output` tokens written). */
+    const finish = (status: string, details: Json | null, out: Json[], output: number) =>
+      emit('response.done', {
+        response: {
+          ...base,
+          status,
+          status_details: details,
+          output: out,
+          usage: {
+            total_tokens: input + output,
+            input_tokens: input,
+            output_tokens: output,
+            input_token_details: {
+              text_tokens: input,
+              audio_tokens: 0,
+              image_tokens: 0,
+              cached_tokens: cached,
+              cached_tokens_details: { text_tokens: cached, audio_tokens: 0, image_tokens: 0 },
+            },
+            output_token_details: { text_tokens: output, audio_tokens: 0 },
+          },
+        },
+      });
+    // Cancelled before its first output: it read its input, wrote nothing (openapi.yaml
+    // RealtimeResponse status_details: `cancelled`, reason `client_cancelled`).
+    if (cancelled.aborted)
+      return finish('cancelled', { type: 'cancelled', reason: 'client_cancelled' }, [], 0);
     const message = reply.choices[0]?.message;
     const outputItems: Json[] = [];
     /** An output item announced, its deltas (`stream`), done; in the conversation if in band. */
@@ -202,30 +257,7 @@ export function openSimulatedRealtime(
         return { content: [{ type: 'output_text', text }] };
       });
     }
-    const input = reply.usage?.prompt_tokens ?? 0;
-    const output = reply.usage?.completion_tokens ?? 0;
-    const cached = reply.usage?.prompt_tokens_details?.cached_tokens ?? 0;
-    emit('response.done', {
-      response: {
-        ...base,
-        status: 'completed',
-        status_details: null,
-        output: outputItems,
-        usage: {
-          total_tokens: input + output,
-          input_tokens: input,
-          output_tokens: output,
-          input_token_details: {
-            text_tokens: input,
-            audio_tokens: 0,
-            image_tokens: 0,
-            cached_tokens: cached,
-            cached_tokens_details: { text_tokens: cached, audio_tokens: 0, image_tokens: 0 },
-          },
-          output_token_details: { text_tokens: output, audio_tokens: 0 },
-        },
-      },
-    });
+    finish('completed', null, outputItems, reply.usage?.completion_tokens ?? 0);
   };
 
   const receive = (text: string) => {
@@ -303,23 +335,36 @@ export function openSimulatedRealtime(
           audio_end_ms: audioEndMs,
         });
       }
-      case 'response.create':
-        work = work.then(() =>
-          respond(event).catch((err: unknown) =>
-            emit('error', {
-              error: {
-                type: 'server_error',
-                code: 'server_error',
-                message: err instanceof Error ? err.message : String(err),
-                param: null,
-                event_id: typeof id === 'string' ? id : null,
-              },
-            }),
-          ),
+      case 'response.create': {
+        const options = isObject(event.response) ? event.response : {};
+        if (active && options.conversation !== 'none')
+          return error(
+            'conversation_already_has_active_response',
+            `Conversation already has an active response in progress: ${active}. Wait until the response is finished before creating a new one.`,
+            id,
+          );
+        void respond(event).catch((err: unknown) =>
+          emit('error', {
+            error: {
+              type: 'server_error',
+              code: 'server_error',
+              message: err instanceof Error ? err.message : String(err),
+              param: null,
+              event_id: typeof id === 'string' ? id : null,
+            },
+          }),
         );
         return;
-      case 'response.cancel':
-        return error('response_cancel_not_active', 'There is no active response to cancel.', id);
+      }
+      case 'response.cancel': {
+        // The one named (`response_id`), else the default conversation's (openapi.yaml
+        // RealtimeClientEventResponseCancel); its `response.done` says `cancelled`.
+        const named = typeof event.response_id === 'string' ? event.response_id : active;
+        const stop = named === undefined ? undefined : running.get(named);
+        if (!stop)
+          return error('response_cancel_not_active', 'There is no active response to cancel.', id);
+        return stop.abort();
+      }
       default:
         if (event.type.startsWith('input_audio_buffer.') || event.type.startsWith('output_audio'))
           return error('audio_not_supported', TEXT_ONLY, id, 'type');
@@ -336,31 +381,8 @@ export function openSimulatedRealtime(
     close: () => {
       if (closed) return;
       closed = true;
+      for (const stop of running.values()) stop.abort();
       listener.closed(1000, '');
     },
   };
-}
-
-/**
- * Why `item` cannot be added (openapi.yaml RealtimeConversationItem: a message of a user, the
- * assistant or the system with its content parts, a function call, a function call's output),
- * with the field at fault; undefined for an item the simulated conversation takes.
- */
-function itemRefusal(item: Json): { message: string; param: string } | undefined {
-  if (item.id !== undefined && (typeof item.id !== 'string' || item.id === ''))
-    return { message: "'item.id' must be a non-empty string.", param: 'item.id' };
-  if (item.type === 'function_call' || item.type === 'function_call_output') return undefined;
-  if (item.type !== 'message')
-    return {
-      message: `Invalid 'item.type' ${JSON.stringify(item.type)}: expected 'message', 'function_call' or 'function_call_output'.`,
-      param: 'item.type',
-    };
-  if (!['user', 'assistant', 'system'].includes(item.role as string))
-    return {
-      message: `Invalid 'item.role' ${JSON.stringify(item.role)}: expected 'user', 'assistant' or 'system'.`,
-      param: 'item.role',
-    };
-  if (!Array.isArray(item.content))
-    return { message: "'item.content' must be an array of content parts.", param: 'item.content' };
-  return undefined;
 }
