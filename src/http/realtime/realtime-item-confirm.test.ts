@@ -10,9 +10,10 @@
 // of the next response; items added while a response runs stay in the conversation after it.
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocketServer } from 'ws';
 import { createRuntime, type Runtime } from '../../runtime.js';
 import type { RequestRecord } from '../../store/request-record.js';
+import { openRealtimeClient } from '../../../test/helpers/realtime-client.js';
 import { simDeployment, testConfig, testConfigInput } from '../../../test/helpers/test-config.js';
 import { waitFor } from '../../../test/helpers/wait-for.js';
 
@@ -149,16 +150,9 @@ afterEach(() => {
 
 /** A client on the router; `until(type)` resolves with the events up to the next of `type`. */
 async function open() {
-  const ws = new WebSocket(`ws://127.0.0.1:${routerPort}/v1/realtime?model=rt-confirm`);
-  const events: Event[] = [];
-  ws.on('message', (d) => void events.push(JSON.parse(String(d)) as Event));
-  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-  const until = async (type: string): Promise<Event[]> => {
-    await waitFor(() => expect(events.map((e) => e.type)).toContain(type));
-    return events.splice(0, events.findIndex((e) => e.type === type) + 1);
-  };
-  const send = (event: object) => ws.send(JSON.stringify(event));
-  await until('session.created');
+  const { ws, send, until } = await openRealtimeClient(
+    `ws://127.0.0.1:${routerPort}/v1/realtime?model=rt-confirm`,
+  );
   /** Closes the client and waits for `n` response records. */
   const leave = async (n: number) => {
     ws.close();

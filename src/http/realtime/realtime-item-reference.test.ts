@@ -9,9 +9,10 @@
 // response is charged; a spoken item reads as the audio relayed of it, not its transcript.
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocketServer } from 'ws';
 import { createRuntime, type Runtime } from '../../runtime.js';
 import type { RequestRecord } from '../../store/request-record.js';
+import { openRealtimeClient } from '../../../test/helpers/realtime-client.js';
 import { simDeployment, testConfig, testConfigInput } from '../../../test/helpers/test-config.js';
 import { waitFor } from '../../../test/helpers/wait-for.js';
 
@@ -201,16 +202,9 @@ afterEach(() => {
 
 /** A client on the router; `until(type)` resolves with the events up to the next of `type`. */
 async function open() {
-  const ws = new WebSocket(`ws://127.0.0.1:${ROUTER_PORT}/v1/realtime?model=rt-ref`);
-  const events: Event[] = [];
-  ws.on('message', (d) => void events.push(JSON.parse(String(d)) as Event));
-  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-  const until = async (type: string): Promise<Event[]> => {
-    await waitFor(() => expect(events.map((e) => e.type)).toContain(type));
-    return events.splice(0, events.findIndex((e) => e.type === type) + 1);
-  };
-  const send = (event: object) => ws.send(JSON.stringify(event));
-  await until('session.created');
+  const { ws, send, until } = await openRealtimeClient(
+    `ws://127.0.0.1:${ROUTER_PORT}/v1/realtime?model=rt-ref`,
+  );
   return { ws, send, until, sent: seen.at(-1)! };
 }
 

@@ -7,15 +7,13 @@
 // summaries or the metrics).
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import { createRuntime, type Runtime } from '../../runtime.js';
 import type { RequestRecord } from '../../store/request-record.js';
 import { summarizeRecords } from '../../store/request-summary.js';
 import { recordRequestMetrics, registry } from '../../telemetry/metrics.js';
+import { openRealtimeClient } from '../../../test/helpers/realtime-client.js';
 import { simDeployment, testConfig, testConfigInput } from '../../../test/helpers/test-config.js';
 import { waitFor } from '../../../test/helpers/wait-for.js';
-
-type Event = Record<string, unknown> & { type: string };
 
 let rt: Runtime;
 let routerPort = 0;
@@ -53,17 +51,10 @@ afterEach(() => {
 
 /** A client on the router; `until(type)` resolves with the events up to the next of `type`. */
 async function open() {
-  const ws = new WebSocket(`ws://127.0.0.1:${routerPort}/v1/realtime?model=rt-held`);
-  const events: Event[] = [];
-  ws.on('message', (d) => void events.push(JSON.parse(String(d)) as Event));
-  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-  const until = async (type: string): Promise<Event[]> => {
-    await waitFor(() => expect(events.map((e) => e.type)).toContain(type));
-    return events.splice(0, events.findIndex((e) => e.type === type) + 1);
-  };
+  const { ws, send, until } = await openRealtimeClient(
+    `ws://127.0.0.1:${routerPort}/v1/realtime?model=rt-held`,
+  );
   const next = async (type: string) => (await until(type)).at(-1)!;
-  const send = (event: object) => ws.send(JSON.stringify(event));
-  await until('session.created');
   send({
     type: 'conversation.item.create',
     item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Hello.' }] },
