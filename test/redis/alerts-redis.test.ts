@@ -1,27 +1,22 @@
 // Alerts with several replicas on the real Redis: an event about one subject is sent once between
 // them (the first to increment the shared counter sends it), and again after its window.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock.js';
-import { RedisState } from '../../src/store/redis/redis-state.js';
 import { Alerter, circuitAlert } from '../../src/telemetry/alerts.js';
-import { cleanupPrefix, redisAvailable, REDIS_URL, uniquePrefix } from './redis-helpers.js';
-import { WAIT_TIMEOUT_MS } from '../helpers/wait-for.js';
+import { redisSuite } from './redis-helpers.js';
 
-const available = await redisAvailable();
-const prefix = uniquePrefix('alerts');
+const suite = await redisSuite();
+const prefix = suite.prefix('alerts');
 
-describe.skipIf(!available)('alerts on Redis', () => {
-  const states: RedisState[] = [];
-  afterAll(async () => {
-    for (const s of states) await s.close();
-    await cleanupPrefix(prefix);
-  });
-
+describe.skipIf(!suite.available)('alerts on Redis', () => {
   it('three replicas that see the same circuit open send one alert', async () => {
     const sent: string[] = [];
-    const replicas = [0, 1, 2].map((i) => {
-      const state = new RedisState({ url: REDIS_URL, prefix, commandTimeoutMs: 1000 });
-      states.push(state);
+    const states = [
+      await suite.state(prefix),
+      await suite.state(prefix),
+      await suite.state(prefix),
+    ];
+    const replicas = states.map((state, i) => {
       return new Alerter({
         config: () => ({
           webhooks: [
@@ -42,7 +37,6 @@ describe.skipIf(!available)('alerts on Redis', () => {
         },
       });
     });
-    await Promise.all(states.map((s) => s.waitUntilReady(WAIT_TIMEOUT_MS)));
     for (const r of replicas) r.emit(circuitAlert('gpt-4.1', 'open'));
     await Promise.all(replicas.map((r) => r.idle()));
     expect(sent).toHaveLength(1);

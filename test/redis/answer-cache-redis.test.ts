@@ -1,6 +1,6 @@
 // The answer cache in the real Redis: an answer kept by one replica is a hit on another, each
 // entry expires by itself after the TTL, and a Redis that is not there is a miss, never an error.
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Redis } from 'ioredis';
 import { parseConfig } from '../../src/config/load-config.js';
 import type { Authenticator } from '../../src/http/auth-hook.js';
@@ -12,19 +12,12 @@ import { simEmbeddingDeployment, testConfigInput } from '../helpers/test-config.
 import { createSimulatedAdapter } from '../../src/providers/simulated/simulated-adapter.js';
 import type { ProviderAdapter } from '../../src/providers/types.js';
 import type { EmbeddingsRequest } from '../../src/core/wire-types.js';
-import {
-  cleanupPrefix,
-  freePort,
-  redisAvailable,
-  REDIS_URL,
-  uniquePrefix,
-} from './redis-helpers.js';
-import { WAIT_TIMEOUT_MS } from '../helpers/wait-for.js';
+import { freePort, REDIS_URL, redisSuite } from './redis-helpers.js';
 
-const available = await redisAvailable();
-const prefix = uniquePrefix('answer-cache');
+const suite = await redisSuite();
+const prefix = suite.prefix('answer-cache');
 // The embeddings test counts its own entries, apart from what the chat tests left.
-const embedPrefix = uniquePrefix('answer-cache-embed');
+const embedPrefix = suite.prefix('answer-cache-embed');
 // Every caller is an admin here, so the same app serves chat and DELETE /admin/v1/cache.
 const admin: Authenticator = {
   authenticate: () => ({ tenant: 'default', admin: true, scopes: ['*'] }),
@@ -96,22 +89,9 @@ async function untilKeys(count: number, under = prefix): Promise<void> {
   await expect.poll(() => keysNow(under), { timeout: 15_000, interval: 20 }).toHaveLength(count);
 }
 
-describe.skipIf(!available)('answer cache on Redis', () => {
-  const states: RedisState[] = [];
-  const state = () => {
-    const s = new RedisState({ url: REDIS_URL, prefix, commandTimeoutMs: 1000 });
-    states.push(s);
-    return s;
-  };
-  afterAll(async () => {
-    for (const s of states) await s.close();
-    await cleanupPrefix(prefix);
-    await cleanupPrefix(embedPrefix);
-  });
-
+describe.skipIf(!suite.available)('answer cache on Redis', () => {
   it('a second replica answers from what the first kept, and the entry expires after the TTL', async () => {
-    const [sa, sb] = [state(), state()];
-    await Promise.all([sa.waitUntilReady(WAIT_TIMEOUT_MS), sb.waitUntilReady(WAIT_TIMEOUT_MS)]);
+    const [sa, sb] = await Promise.all([suite.state(prefix), suite.state(prefix)]);
     const a = await replica(sa);
     const b = await replica(sb);
     const first = await a.app.inject(ask('What is 2 + 2?'));
@@ -146,8 +126,7 @@ describe.skipIf(!available)('answer cache on Redis', () => {
   });
 
   it('embeddings: each input is its own entry, read for a batch in one MGET, so a second replica sends only the new inputs', async () => {
-    const [sa, sb] = [state(), state()];
-    await Promise.all([sa.waitUntilReady(WAIT_TIMEOUT_MS), sb.waitUntilReady(WAIT_TIMEOUT_MS)]);
+    const [sa, sb] = await Promise.all([suite.state(prefix), suite.state(prefix)]);
     const a = await embedReplica(sa);
     const b = await embedReplica(sb);
     const first = await a.embed(['red apple', 'green pear']);
@@ -199,7 +178,7 @@ describe.skipIf(!available)('answer cache on Redis', () => {
       prefix,
       commandTimeoutMs: 200,
     });
-    states.push(down);
+    suite.cleanup(() => down.close());
     const store = redisAnswerCache(down, prefix);
     const t = await buildTestApp(
       config,

@@ -1,34 +1,24 @@
 // Budgets shared through the real Redis never drift: concurrent spend from two clients adds up to
 // exactly the sum of the integer nano-dollar amounts.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock.js';
 import { BudgetTracker, NANO_PER_USD } from '../../src/policy/budget.js';
-import { RedisState } from '../../src/store/redis/redis-state.js';
-import { cleanupPrefix, redisAvailable, REDIS_URL, uniquePrefix } from './redis-helpers.js';
-import { WAIT_TIMEOUT_MS } from '../helpers/wait-for.js';
+import { redisSuite } from './redis-helpers.js';
 
-const available = await redisAvailable();
-const prefix = uniquePrefix('budget');
+const suite = await redisSuite();
+const prefix = suite.prefix('budget');
 
-describe.skipIf(!available)('budgets on Redis', () => {
-  const states: RedisState[] = [];
-  afterAll(async () => {
-    for (const s of states) await s.close();
-    await cleanupPrefix(prefix);
-  });
-
+describe.skipIf(!suite.available)('budgets on Redis', () => {
   it('concurrent spend from two replicas sums exactly', async () => {
     const budgets = () => ({
       shiftToCostAt: 0.8,
       tenants: { acme: { dailyUsd: 1000, monthlyUsd: 10_000 } },
       tags: {},
     });
-    const replicas = [0, 1].map(() => {
-      const state = new RedisState({ url: REDIS_URL, prefix, commandTimeoutMs: 1000 });
-      states.push(state);
-      return new BudgetTracker({ state, clock: systemClock, budgets });
-    });
-    await Promise.all(states.map((s) => s.waitUntilReady(WAIT_TIMEOUT_MS)));
+    const states = [await suite.state(prefix), await suite.state(prefix)];
+    const replicas = states.map(
+      (state) => new BudgetTracker({ state, clock: systemClock, budgets }),
+    );
     let expectedNano = 0;
     const writes: Promise<void>[] = [];
     for (let i = 0; i < 1000; i++) {
@@ -53,12 +43,9 @@ describe.skipIf(!available)('budgets on Redis', () => {
       tags: {},
       endUser: { dailyUsd: 0.01 },
     });
-    const [one, two] = [0, 1].map(() => {
-      const state = new RedisState({ url: REDIS_URL, prefix, commandTimeoutMs: 1000 });
-      states.push(state);
-      return new BudgetTracker({ state, clock: systemClock, budgets });
-    });
-    await Promise.all(states.map((s) => s.waitUntilReady(WAIT_TIMEOUT_MS)));
+    const [one, two] = [await suite.state(prefix), await suite.state(prefix)].map(
+      (state) => new BudgetTracker({ state, clock: systemClock, budgets }),
+    );
     const alice = { tenant: 'acme', endUser: 'alice@example.com' };
     await one!.recordSpend(alice, 0.006);
     await two!.recordSpend(alice, 0.006);

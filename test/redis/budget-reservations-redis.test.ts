@@ -28,24 +28,15 @@ import {
   type BudgetedRouter,
 } from '../helpers/budget-reservations.js';
 import { listenInRange } from '../helpers/listen-in-range.js';
-import {
-  cleanupPrefix,
-  redisAvailable,
-  REDIS_URL,
-  startRedisProxy,
-  uniquePrefix,
-} from './redis-helpers.js';
+import { REDIS_URL, redisStateInput, redisSuite } from './redis-helpers.js';
 import { WAIT_TIMEOUT_MS } from '../helpers/wait-for.js';
 
-const available = await redisAvailable();
+/** Prefixes and the proxy (on this suite's loopback ports), cleaned up. */
+const suite = await redisSuite([47_190, 47_199]);
 
-describe.skipIf(!available)('budget reservations on Redis', () => {
-  const prefixes: string[] = [];
-  const client = available ? new Redis(REDIS_URL, { maxRetriesPerRequest: 1 }) : undefined;
-  afterAll(async () => {
-    for (const p of prefixes) await cleanupPrefix(p);
-    client?.disconnect();
-  });
+describe.skipIf(!suite.available)('budget reservations on Redis', () => {
+  const client = suite.available ? new Redis(REDIS_URL, { maxRetriesPerRequest: 1 }) : undefined;
+  afterAll(() => client?.disconnect());
 
   /** The tenant's day counter and reservation pool's total in Redis, as integers: [spend, reserved]. */
   const counters = async (prefix: string): Promise<[number, number]> => {
@@ -55,9 +46,8 @@ describe.skipIf(!available)('budget reservations on Redis', () => {
   };
 
   const replicas = async (n: number, dailyUsd: number, simulation = {}) => {
-    const prefix = uniquePrefix('reserve');
-    prefixes.push(prefix);
-    const state = { kind: 'redis' as const, redisUrl: REDIS_URL, prefix, commandTimeoutMs: 1000 };
+    const prefix = suite.prefix('reserve');
+    const state = redisStateInput(prefix);
     const out: BudgetedRouter[] = [];
     for (let i = 0; i < n; i++) out.push(await budgetedRouter(dailyUsd, simulation, { state }));
     return { prefix, routers: out };
@@ -117,9 +107,8 @@ describe.skipIf(!available)('budget reservations on Redis', () => {
   }, 30_000);
 
   it("a request the shutdown's drain stops gives its reservation back before the replica closes", async () => {
-    const prefix = uniquePrefix('reserve');
-    prefixes.push(prefix);
-    const state = { kind: 'redis' as const, redisUrl: REDIS_URL, prefix, commandTimeoutMs: 1000 };
+    const prefix = suite.prefix('reserve');
+    const state = redisStateInput(prefix);
     // A stream of 2 tokens a second; the drain gives requests 0.3 s, then stops them.
     const { rt, records } = await budgetedRouter(
       0.01,
@@ -166,9 +155,8 @@ describe.skipIf(!available)('budget reservations on Redis', () => {
   }, 30_000);
 
   it('fail-open: reservations and releases made while Redis is away reach it on its return', async () => {
-    const prefix = uniquePrefix('reserve');
-    prefixes.push(prefix);
-    const proxy = await startRedisProxy(47_190, 47_199);
+    const prefix = suite.prefix('reserve');
+    const proxy = await suite.proxy();
     const handle = await createSharedState(
       { kind: 'redis', redisUrl: proxy.url, onFailure: 'open', prefix, commandTimeoutMs: 1000 },
       { clock: systemClock, prefix, commandTimeoutMs: 1000 },
@@ -201,13 +189,11 @@ describe.skipIf(!available)('budget reservations on Redis', () => {
       expect(await counters(prefix)).toEqual([0.25e9, 0]);
     } finally {
       await handle.state.close();
-      await proxy.cut();
     }
   }, 30_000);
 
   it("fail-open: an admission whose reply was lost after it reserved, served locally, is held once on Redis's return", async () => {
-    const prefix = uniquePrefix('resv-lost');
-    prefixes.push(prefix);
+    const prefix = suite.prefix('resv-lost');
     const redis = new LosesReplies({ url: REDIS_URL, prefix, commandTimeoutMs: 1000 });
     await redis.waitUntilReady(WAIT_TIMEOUT_MS);
     const state = new ResilientState(redis, 'open', { clock: systemClock });

@@ -1,35 +1,29 @@
 // Circuit breaker settings changed through one replica's admin API reach the other through the
 // real Redis (the config version log and its change messages), and the other replica's breakers
 // follow them; a rollback on the second reaches the first the same way.
-import { afterAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load-config.js';
-import { createRuntime, type Runtime } from '../../src/runtime.js';
+import { describe, expect, it } from 'vitest';
+import type { Runtime } from '../../src/runtime.js';
 import { simDeployment } from '../helpers/test-config.js';
-import { adminReplicaInput, cleanupPrefix, redisAvailable, uniquePrefix } from './redis-helpers.js';
+import { redisSuite } from './redis-helpers.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const available = await redisAvailable();
-const prefix = uniquePrefix('breaker-settings');
+const suite = await redisSuite();
+const prefix = suite.prefix('breaker-settings');
 const ADMIN = 'mr-breaker-redis-admin-0123456789';
 
-function replicaConfig() {
-  const input = adminReplicaInput(prefix, ADMIN);
-  input.deployments.push(
-    simDeployment('flaky', { simulation: { ttftMs: 0, failure: { kind: '500' } } }),
-  );
-  return parseConfig(input, {}).config;
-}
-
-describe.skipIf(!available)('circuit breaker settings across replicas (Redis)', () => {
-  const runtimes: Runtime[] = [];
-  afterAll(async () => {
-    for (const r of runtimes) await r.close();
-    await cleanupPrefix(prefix);
+/** A replica in keys mode with the admin key, and a deployment that always fails. */
+const replica = () =>
+  suite.replica(prefix, {
+    adminKey: ADMIN,
+    edit: (input) =>
+      void input.deployments.push(
+        simDeployment('flaky', { simulation: { ttftMs: 0, failure: { kind: '500' } } }),
+      ),
   });
 
+describe.skipIf(!suite.available)('circuit breaker settings across replicas (Redis)', () => {
   it("a change on one replica is the other's next decision; a rollback on the other comes back", async () => {
-    const [one, two] = [await createRuntime(replicaConfig()), await createRuntime(replicaConfig())];
-    runtimes.push(one!, two!);
+    const [one, two] = [await replica(), await replica()];
     const admin = (r: Runtime, method: 'GET' | 'PATCH' | 'POST', url: string, payload?: object) =>
       r.app.inject({ method, url, payload, headers: { authorization: `Bearer ${ADMIN}` } });
     const settingsOn = async (r: Runtime) =>

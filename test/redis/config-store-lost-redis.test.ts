@@ -9,34 +9,27 @@
 // find the store emptied when Redis answers again record the live config once more, and a replica
 // that finds no keys nor revocations there writes back those it knows.
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../src/auth/api-key.js';
 import { parseConfig } from '../../src/config/load-config.js';
-import { createRuntime, type Runtime } from '../../src/runtime.js';
+import type { Runtime } from '../../src/runtime.js';
 import {
   adminReplicaInput,
   cleanupPrefix,
   freePort,
-  redisAvailable,
   REDIS_URL,
+  redisServerUsable,
+  redisStateInput,
+  redisSuite,
   startRedisServer,
   uniquePrefix,
-  type OwnRedis,
 } from './redis-helpers.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const available = await redisAvailable();
-const hasRedisServer = await startRedisServer(await freePort())
-  .then(async (r) => {
-    await r.stop();
-    return true;
-  })
-  .catch(() => {
-    console.warn(
-      '\n*** redis-server binary not usable: skipping the lost-store restart test ***\n',
-    );
-    return false;
-  });
+/** Prefixes and replicas (and the test's own redis-server), cleaned up. */
+const suite = await redisSuite();
+const { available } = suite;
+const hasRedisServer = await redisServerUsable('the lost-store restart test');
 const ADMIN = 'mr-cfg-lost-admin-0123456789';
 /** A key of the config file, revoked through the admin API as a leaked one would be. */
 const LEAKED = 'mr-cfg-lost-leaked-0123456789';
@@ -44,18 +37,9 @@ const LEAKED = 'mr-cfg-lost-leaked-0123456789';
 function replicaConfig(prefix: string, redisUrl = REDIS_URL) {
   const input = adminReplicaInput(prefix, ADMIN);
   input.auth!.keys!.push({ id: 'leaked', hash: hashApiKey(LEAKED), tenant: 't', scopes: ['*'] });
-  input.state = { kind: 'redis', redisUrl, prefix, commandTimeoutMs: 1000 };
+  input.state = redisStateInput(prefix, redisUrl);
   return parseConfig(input, {}).config;
 }
-
-const runtimes: Runtime[] = [];
-const servers: OwnRedis[] = [];
-const prefixes: string[] = [];
-afterAll(async () => {
-  for (const r of runtimes) await r.close();
-  for (const s of servers) await s.stop();
-  for (const p of prefixes) await cleanupPrefix(p);
-});
 
 const patchRouter = (r: Runtime, payload: object) =>
   r.app.inject({
@@ -81,12 +65,9 @@ const modeOf = (r: Runtime) =>
 
 describe.skipIf(!available)('the config store emptied under running replicas (real Redis)', () => {
   it('an admin change after the store was flushed applies on every replica', async () => {
-    const prefix = uniquePrefix('cfg-lost-flush');
-    prefixes.push(prefix);
-    const a = await createRuntime(replicaConfig(prefix));
-    runtimes.push(a);
-    const b = await createRuntime(replicaConfig(prefix));
-    runtimes.push(b);
+    const prefix = suite.prefix('cfg-lost-flush');
+    const a = await suite.runtime(replicaConfig(prefix));
+    const b = await suite.runtime(replicaConfig(prefix));
     expect((await patchRouter(a, { routingMode: 'cost' })).statusCode).toBe(200);
     await waitFor(() => expect(modeOf(b)).toBe('cost'));
     const before = a.config.current.revision;
@@ -103,12 +84,9 @@ describe.skipIf(!available)('the config store emptied under running replicas (re
   }, 30_000);
 
   it('a revoked key stays revoked and an issued one works after the store was flushed', async () => {
-    const prefix = uniquePrefix('keys-lost-flush');
-    prefixes.push(prefix);
-    const a = await createRuntime(replicaConfig(prefix));
-    runtimes.push(a);
-    const b = await createRuntime(replicaConfig(prefix));
-    runtimes.push(b);
+    const prefix = suite.prefix('keys-lost-flush');
+    const a = await suite.runtime(replicaConfig(prefix));
+    const b = await suite.runtime(replicaConfig(prefix));
     const issued = await adminCall(a, 'POST', '/admin/v1/keys', { id: 'team', tenant: 'team' });
     const teamKey = issued.json().key as string;
     expect((await adminCall(a, 'DELETE', '/admin/v1/keys/leaked')).statusCode).toBe(200);
@@ -136,13 +114,13 @@ describe.skipIf(!hasRedisServer)('Redis restarted empty under running replicas',
   it('they record the live config again, and a replica started afterwards runs it', async () => {
     const port = await freePort();
     let server = await startRedisServer(port);
-    servers.push(server);
+    // Stopped after the replicas are closed: whichever server runs then.
+    suite.cleanup(() => server.stop());
+    // On its own redis-server: nothing to clean up on the shared one.
     const prefix = uniquePrefix('cfg-lost-restart');
     const config = () => replicaConfig(prefix, server.url);
-    const a = await createRuntime(config());
-    runtimes.push(a);
-    const b = await createRuntime(config());
-    runtimes.push(b);
+    const a = await suite.runtime(config());
+    const b = await suite.runtime(config());
     // An admin change the config file does not have, a key issued and a config key revoked.
     expect((await patchRouter(a, { routingMode: 'quality' })).statusCode).toBe(200);
     await waitFor(() => expect(modeOf(b)).toBe('quality'));
@@ -154,12 +132,10 @@ describe.skipIf(!hasRedisServer)('Redis restarted empty under running replicas',
     const revision = a.config.current.revision;
 
     await server.stop();
-    servers.splice(servers.indexOf(server), 1);
     const serving = async (r: Runtime) =>
       (await r.app.inject({ method: 'GET', url: '/readyz' })).json().shared_state.serving;
     await waitFor(async () => expect(await serving(a)).toBe('local'));
     server = await startRedisServer(port); // no persistence: it comes back empty
-    servers.push(server);
 
     // Both resync; one records the live config again, numbered after the revision they ran.
     const client = new Redis(server.url);
@@ -183,8 +159,7 @@ describe.skipIf(!hasRedisServer)('Redis restarted empty under running replicas',
     }
 
     // A replica started now, on the same config file, runs the live config (the file unchanged).
-    const c = await createRuntime(config());
-    runtimes.push(c);
+    const c = await suite.runtime(config());
     expect(modeOf(c)).toBe('quality');
     expect(c.config.current.revision).toBe(a.config.current.revision);
     expect([await chatWith(c, LEAKED), await chatWith(c, teamKey)]).toEqual([401, 200]);

@@ -1,14 +1,14 @@
 // Cool-downs shared through the real Redis: an upstream that answers one replica with 429 and
 // "retry after 30 s" is skipped by the other replica too, without a refused call of its own.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
-import { createRuntime, type Runtime } from '../../src/runtime.js';
+import type { Runtime } from '../../src/runtime.js';
 import { simDeployment, testConfigInput } from '../helpers/test-config.js';
-import { cleanupPrefix, redisAvailable, REDIS_URL, uniquePrefix } from './redis-helpers.js';
+import { redisStateInput, redisSuite } from './redis-helpers.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const available = await redisAvailable();
-const prefix = uniquePrefix('cool-down');
+const suite = await redisSuite();
+const prefix = suite.prefix('cool-down');
 
 function replicaConfig() {
   const input = testConfigInput({
@@ -21,22 +21,15 @@ function replicaConfig() {
     ],
     routers: [],
     pools: [{ name: 'gpt-pool', deployments: ['ptu', 'paygo'], strategy: 'priority' }],
-    state: { kind: 'redis', redisUrl: REDIS_URL, prefix, commandTimeoutMs: 1000 },
+    state: redisStateInput(prefix),
     requestLog: { kind: 'none' },
   });
   return parseConfig(input, {}).config;
 }
 
-describe.skipIf(!available)('cool-downs on Redis', () => {
-  const runtimes: Runtime[] = [];
-  afterAll(async () => {
-    for (const r of runtimes) await r.close();
-    await cleanupPrefix(prefix);
-  });
-
+describe.skipIf(!suite.available)('cool-downs on Redis', () => {
   it("one replica's 429 with retry-after takes the deployment out of rotation on the other", async () => {
-    const [one, two] = [await createRuntime(replicaConfig()), await createRuntime(replicaConfig())];
-    runtimes.push(one!, two!);
+    const [one, two] = [await suite.runtime(replicaConfig()), await suite.runtime(replicaConfig())];
     const send = (r: Runtime) =>
       r.app.inject({
         method: 'POST',

@@ -1,31 +1,20 @@
 // Deployment budgets on the real Redis: what one replica spends on a deployment is read by the
 // other at its next refresh, in exact nano-dollars, and the deployment is used up for both.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/core/clock.js';
 import { DeploymentBudgets, REFRESH_MS } from '../../src/policy/deployment-budget.js';
-import { RedisState } from '../../src/store/redis/redis-state.js';
-import { cleanupPrefix, redisAvailable, REDIS_URL, uniquePrefix } from './redis-helpers.js';
-import { WAIT_TIMEOUT_MS } from '../helpers/wait-for.js';
+import { redisSuite } from './redis-helpers.js';
 
-const available = await redisAvailable();
-const prefix = uniquePrefix('deployment-budget');
+const suite = await redisSuite();
+const prefix = suite.prefix('deployment-budget');
 
-describe.skipIf(!available)('deployment budgets on Redis', () => {
-  const states: RedisState[] = [];
-  afterAll(async () => {
-    for (const s of states) await s.close();
-    await cleanupPrefix(prefix);
-  });
-
+describe.skipIf(!suite.available)('deployment budgets on Redis', () => {
   it("one replica's spend uses the deployment up for the other", async () => {
     const clock = createManualClock(Date.now());
     const gpt = { name: 'gpt/5', budget: { dailyUsd: 0.01 } };
-    const [one, two] = [0, 1].map(() => {
-      const state = new RedisState({ url: REDIS_URL, prefix, commandTimeoutMs: 1000 });
-      states.push(state);
-      return new DeploymentBudgets({ state, clock, deployments: () => [gpt] as never });
-    });
-    await Promise.all(states.map((s) => s.waitUntilReady(WAIT_TIMEOUT_MS)));
+    const [one, two] = [await suite.state(prefix), await suite.state(prefix)].map(
+      (state) => new DeploymentBudgets({ state, clock, deployments: () => [gpt] as never }),
+    );
     await two!.refresh();
     // 1,000 awkward amounts from both replicas, summing to just over the budget.
     const writes: Promise<void>[] = [];

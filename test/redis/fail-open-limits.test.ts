@@ -3,34 +3,19 @@
 // starts from the level it last saw in Redis and holds its share of the limit (limit / replicas),
 // so the fleet admits what Redis had left, not a fresh limit per replica; when it returns, what
 // they admitted alone is written back.
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/core/clock.js';
 import type { GatewayError } from '../../src/core/errors.js';
 import { RateLimiter } from '../../src/policy/rate-limit.js';
 import type { CheckLimitsInput } from '../../src/policy/rate-limit-types.js';
 import { createSharedState, type SharedStateHandle } from '../../src/store/shared-state-factory.js';
-import {
-  cleanupPrefix,
-  redisAvailable,
-  startRedisProxy,
-  uniquePrefix,
-  type RedisProxy,
-} from './redis-helpers.js';
+import { redisSuite, type RedisProxy } from './redis-helpers.js';
 
-const available = await redisAvailable();
-const prefixes: string[] = [];
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-});
-afterAll(async () => {
-  for (const p of prefixes) await cleanupPrefix(p);
-});
+/** Prefixes and proxies (on this suite's loopback ports), cleaned up. */
+const suite = await redisSuite([19240, 19299]);
 
 /** A one-hour window: refill while the test runs cannot blur the counts. */
 const WINDOW_MS = 3_600_000;
-/** This suite's loopback ports, for its proxies. */
-const PORTS = [19240, 19299] as const;
 
 interface Replica {
   proxy: RedisProxy;
@@ -39,20 +24,17 @@ interface Replica {
 }
 
 async function fleet(name: string, size: number) {
-  const prefix = uniquePrefix(name);
-  prefixes.push(prefix);
+  const prefix = suite.prefix(name);
   const clock = createManualClock(Date.now());
   const replicas: Replica[] = [];
   for (let i = 0; i < size; i++) {
-    const proxy = await startRedisProxy(...PORTS);
+    const proxy = await suite.proxy();
     const handle = await createSharedState(
       { kind: 'redis', redisUrl: proxy.url, onFailure: 'open', prefix, commandTimeoutMs: 1000 },
       { clock, prefix, commandTimeoutMs: 1000 },
     );
-    cleanups.push(async () => {
-      await handle.state.close();
-      await proxy.cut();
-    });
+    // Closed before its proxy is cut.
+    suite.cleanup(() => handle.state.close());
     replicas.push({
       proxy,
       handle,
@@ -93,7 +75,7 @@ async function admitted(limiter: RateLimiter, input: CheckLimitsInput, attempts:
   return n;
 }
 
-describe.skipIf(!available)('fail-open rate limits when Redis goes away (real Redis)', () => {
+describe.skipIf(!suite.available)('fail-open rate limits when Redis goes away (real Redis)', () => {
   it('admits what Redis had left, split between the replicas, not a fresh limit each', async () => {
     const { replicas, cut, resume } = await fleet('fail-open-level', 2);
     const [a, b] = replicas as [Replica, Replica];

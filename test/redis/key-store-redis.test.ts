@@ -1,38 +1,17 @@
 // Keys issued, rotated or revoked on one replica are seen by another within moments (Redis hash +
 // pub/sub).
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { authenticate } from '../../src/auth/authenticate.js';
-import { KeyStore } from '../../src/auth/key-store.js';
+import type { KeyStore } from '../../src/auth/key-store.js';
 import { createManualClock, systemClock } from '../../src/core/clock.js';
-import { RedisState } from '../../src/store/redis/redis-state.js';
-import { cleanupPrefix, redisAvailable, REDIS_URL, uniquePrefix } from './redis-helpers.js';
-import { WAIT_TIMEOUT_MS } from '../helpers/wait-for.js';
+import { redisSuite } from './redis-helpers.js';
 
-const available = await redisAvailable();
-const prefix = uniquePrefix('keys');
+const suite = await redisSuite();
+const prefix = suite.prefix('keys');
 
-describe.skipIf(!available)('KeyStore on Redis', () => {
-  const closers: (() => Promise<void>)[] = [];
-  afterAll(async () => {
-    for (const c of closers) await c();
-    await cleanupPrefix(prefix);
-  });
-
+describe.skipIf(!suite.available)('KeyStore on Redis', () => {
   it('replicas see issued and revoked keys', async () => {
-    const replicas = await Promise.all(
-      [0, 1].map(async () => {
-        const state = new RedisState({ url: REDIS_URL, prefix, commandTimeoutMs: 1000 });
-        await state.waitUntilReady(WAIT_TIMEOUT_MS);
-        const keys = new KeyStore({ state, clock: systemClock, configKeys: () => [] });
-        await keys.start();
-        closers.push(async () => {
-          await keys.close();
-          await state.close();
-        });
-        return keys;
-      }),
-    );
-    const [a, b] = replicas as [KeyStore, KeyStore];
+    const [a, b] = await Promise.all([suite.keyStore(prefix), suite.keyStore(prefix)]);
     const status = (store: KeyStore, key: string) => {
       try {
         return authenticate(
@@ -48,35 +27,14 @@ describe.skipIf(!available)('KeyStore on Redis', () => {
     await b.revoke('shared');
     await expect.poll(() => status(a, key), { interval: 10 }).toBe(401);
     // A fresh replica starting later loads the state from Redis.
-    const state = new RedisState({ url: REDIS_URL, prefix, commandTimeoutMs: 1000 });
-    await state.waitUntilReady(WAIT_TIMEOUT_MS);
-    const late = new KeyStore({ state, clock: systemClock, configKeys: () => [] });
-    await late.start();
-    closers.push(async () => {
-      await late.close();
-      await state.close();
-    });
+    const late = await suite.keyStore(prefix);
     const { key: key2 } = await a.issue({ tenant: 'beta' });
     await expect.poll(() => status(late, key2), { interval: 10 }).toBe('beta');
     expect(status(late, key)).toBe(401);
   });
 
   it('the same id issued through two replicas at once: one key, one 409 (every round)', async () => {
-    const replica = async () => {
-      const state = new RedisState({
-        url: REDIS_URL,
-        prefix: `${prefix}race:`,
-        commandTimeoutMs: 1000,
-      });
-      await state.waitUntilReady(WAIT_TIMEOUT_MS);
-      const keys = new KeyStore({ state, clock: systemClock, configKeys: () => [] });
-      await keys.start();
-      closers.push(async () => {
-        await keys.close();
-        await state.close();
-      });
-      return keys;
-    };
+    const replica = () => suite.keyStore(`${prefix}race:`);
     const [a, b] = [await replica(), await replica()];
     for (let round = 0; round < 8; round++) {
       const id = `dup-${round}`;
@@ -106,21 +64,7 @@ describe.skipIf(!available)('KeyStore on Redis', () => {
 
   it('a key rotated on one replica answers to its new secret on another, and to its old one until the grace ends', async () => {
     const clock = createManualClock(Date.parse('2026-08-21T12:00:00Z'));
-    const replica = async () => {
-      const state = new RedisState({
-        url: REDIS_URL,
-        prefix: `${prefix}rot:`,
-        commandTimeoutMs: 1000,
-      });
-      await state.waitUntilReady(WAIT_TIMEOUT_MS);
-      const keys = new KeyStore({ state, clock, configKeys: () => [] });
-      await keys.start();
-      closers.push(async () => {
-        await keys.close();
-        await state.close();
-      });
-      return keys;
-    };
+    const replica = () => suite.keyStore(`${prefix}rot:`, clock);
     const [a, b] = [await replica(), await replica()];
     const status = (store: KeyStore, key: string) => {
       try {

@@ -4,47 +4,17 @@
 // the outage is refused there too and a key issued meanwhile works. A replica that started while
 // Redis was away loads the keys issued before once Redis answers. And a replica without Redis
 // (from its start, or since) shuts down without waiting for it.
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { KeyStore } from '../../src/auth/key-store.js';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
-import { systemClock } from '../../src/core/clock.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
-import { RedisState } from '../../src/store/redis/redis-state.js';
 import { testConfigInput } from '../helpers/test-config.js';
-import {
-  cleanupPrefix,
-  redisAvailable,
-  REDIS_URL,
-  startRedisProxy,
-  uniquePrefix,
-  type RedisProxy,
-} from './redis-helpers.js';
-import { WAIT_TIMEOUT_MS } from '../helpers/wait-for.js';
+import { redisStateInput, redisSuite, type RedisProxy } from './redis-helpers.js';
 
-const available = await redisAvailable();
-/** This suite's loopback ports, for its proxies. */
-const PORTS = [47460, 47479] as const;
-const prefixes: string[] = [];
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-afterAll(async () => {
-  for (const p of prefixes) await cleanupPrefix(p);
-});
+/** Prefixes, proxies (on this suite's loopback ports) and key stores, cleaned up. */
+const suite = await redisSuite([47460, 47479]);
 
 /** Another replica: a key store straight on Redis, where keys are issued and revoked. */
-async function adminReplica(prefix: string): Promise<KeyStore> {
-  const state = new RedisState({ url: REDIS_URL, prefix, commandTimeoutMs: 1000 });
-  await state.waitUntilReady(WAIT_TIMEOUT_MS);
-  const keys = new KeyStore({ state, clock: systemClock, configKeys: () => [] });
-  await keys.start();
-  cleanups.push(async () => {
-    await keys.close();
-    await state.close();
-  });
-  return keys;
-}
+const adminReplica = (prefix: string) => suite.keyStore(prefix);
 
 /** Runtimes a test closed itself. */
 const closedByTest = new WeakSet<Runtime>();
@@ -53,10 +23,10 @@ const closedByTest = new WeakSet<Runtime>();
 async function routerReplica(prefix: string, proxy: RedisProxy): Promise<Runtime> {
   const input = testConfigInput({
     auth: { mode: 'keys' },
-    state: { kind: 'redis', redisUrl: proxy.url, prefix, commandTimeoutMs: 1000 },
+    state: redisStateInput(prefix, proxy.url),
   });
   const runtime = await createRuntime(parseConfig(input, {}).config);
-  cleanups.push(async () => {
+  suite.cleanup(async () => {
     if (!closedByTest.has(runtime)) await runtime.close();
   });
   return runtime;
@@ -73,12 +43,10 @@ const modelsStatus = async (r: Runtime, key: string) =>
 const serving = async (r: Runtime) =>
   (await r.app.inject({ method: 'GET', url: '/readyz' })).json().shared_state.serving as string;
 
-describe.skipIf(!available)('API keys after a Redis outage', () => {
+describe.skipIf(!suite.available)('API keys after a Redis outage', () => {
   it('a replica cut off while keys changed picks the changes up when Redis returns', async () => {
-    const prefix = uniquePrefix('key-resync');
-    prefixes.push(prefix);
-    const proxy = await startRedisProxy(...PORTS);
-    cleanups.push(() => proxy.cut());
+    const prefix = suite.prefix('key-resync');
+    const proxy = await suite.proxy();
     const admin = await adminReplica(prefix);
     const router = await routerReplica(prefix, proxy);
     const { key: revokedKey } = await admin.issue({ id: 'leaked', tenant: 'acme' });
@@ -101,10 +69,8 @@ describe.skipIf(!available)('API keys after a Redis outage', () => {
   }, 30_000);
 
   it('a replica started while Redis was away loads the keys issued before once it answers', async () => {
-    const prefix = uniquePrefix('key-resync-start');
-    prefixes.push(prefix);
-    const proxy = await startRedisProxy(...PORTS);
-    cleanups.push(() => proxy.cut());
+    const prefix = suite.prefix('key-resync-start');
+    const proxy = await suite.proxy();
     const admin = await adminReplica(prefix);
     const { key } = await admin.issue({ id: 'early', tenant: 'acme' });
 
@@ -127,10 +93,8 @@ describe.skipIf(!available)('API keys after a Redis outage', () => {
   }, 30_000);
 
   it('a replica without Redis, from its start or since, shuts down without waiting for it', async () => {
-    const prefix = uniquePrefix('outage-close');
-    prefixes.push(prefix);
-    const proxy = await startRedisProxy(...PORTS);
-    cleanups.push(() => proxy.cut());
+    const prefix = suite.prefix('outage-close');
+    const proxy = await suite.proxy();
     const wasUp = await routerReplica(prefix, proxy);
     await proxy.cut();
     await expect.poll(() => serving(wasUp), { interval: 20 }).toBe('local');

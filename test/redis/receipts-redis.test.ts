@@ -1,33 +1,26 @@
 // A routing receipt is readable from any replica sharing Redis: the one asked, not holding it,
 // asks the others over pub/sub (by decision id, or by the caller's request id). Two routers in
 // one process on the real Redis.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
-import { createRuntime, type Runtime } from '../../src/runtime.js';
+import type { Runtime } from '../../src/runtime.js';
 import { testConfigInput } from '../helpers/test-config.js';
-import { cleanupPrefix, redisAvailable, REDIS_URL, uniquePrefix } from './redis-helpers.js';
+import { redisStateInput, redisSuite } from './redis-helpers.js';
 
-const available = await redisAvailable();
-const prefix = uniquePrefix('receipts');
+const suite = await redisSuite();
+const prefix = suite.prefix('receipts');
 
 function replicaConfig() {
   const input = testConfigInput({
-    state: { kind: 'redis', redisUrl: REDIS_URL, prefix, commandTimeoutMs: 1000 },
+    state: redisStateInput(prefix),
     requestLog: { kind: 'none' },
   });
   return parseConfig(input, {}).config;
 }
 
-describe.skipIf(!available)('receipts across replicas on Redis', () => {
-  const runtimes: Runtime[] = [];
-  afterAll(async () => {
-    for (const r of runtimes) await r.close();
-    await cleanupPrefix(prefix);
-  });
-
+describe.skipIf(!suite.available)('receipts across replicas on Redis', () => {
   it('the other replica answers with the receipt; an unknown id is still a 404', async () => {
-    const [one, two] = [await createRuntime(replicaConfig()), await createRuntime(replicaConfig())];
-    runtimes.push(one!, two!);
+    const [one, two] = [await suite.runtime(replicaConfig()), await suite.runtime(replicaConfig())];
     const served = await one!.app.inject({
       method: 'POST',
       url: '/v1/chat/completions',

@@ -9,9 +9,13 @@ import { connect, createServer, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, expect } from 'vitest';
 import { hashApiKey } from '../../src/auth/api-key.js';
+import { KeyStore } from '../../src/auth/key-store.js';
 import { parseConfig } from '../../src/config/load-config.js';
-import type { Runtime } from '../../src/runtime.js';
+import { systemClock, type Clock } from '../../src/core/clock.js';
+import type { Config } from '../../src/config/schema.js';
+import type { Runtime, RuntimeOptions } from '../../src/runtime.js';
 import type { ConfigVersion } from '../../src/store/config-versions.js';
+import { RedisState } from '../../src/store/redis/redis-state.js';
 import { listenServerInRange } from '../helpers/listen-in-range.js';
 import { testConfigInput } from '../helpers/test-config.js';
 import { WAIT_TIMEOUT_MS, waitFor } from '../helpers/wait-for.js';
@@ -35,6 +39,11 @@ export async function redisAvailable(url = REDIS_URL): Promise<boolean> {
   } finally {
     client.disconnect();
   }
+}
+
+/** The `state` of a config input on the shared Redis under `prefix` (1 s command timeout). */
+export function redisStateInput(prefix: string, redisUrl = REDIS_URL) {
+  return { kind: 'redis' as const, redisUrl, prefix, commandTimeoutMs: 1000 };
 }
 
 /** A replica's config input on the shared Redis under `prefix`, in keys mode with one admin key. */
@@ -129,6 +138,17 @@ export async function startRedisServer(port: number): Promise<OwnRedis> {
   };
 }
 
+/** Whether a private `redis-server` starts here; if not, says loudly which tests it skips. */
+export async function redisServerUsable(skipping: string): Promise<boolean> {
+  try {
+    await (await startRedisServer(await freePort())).stop();
+    return true;
+  } catch {
+    console.warn(`\n*** redis-server binary not usable: skipping ${skipping} ***\n`);
+    return false;
+  }
+}
+
 export interface RedisProxy {
   /** The proxy's URL: give it to the client that should lose Redis. */
   url: string;
@@ -208,7 +228,8 @@ export async function startRedisProxy(
  * One test file's Redis setup: whether Redis answers (`available`: without it the file's suites
  * skip, loudly, and nothing is cleaned up), fresh key prefixes (their keys deleted after the
  * file), loopback proxies on the file's own ports, and replicas, each stopped after its test (or
- * its file). Await it at the top of the file: it registers the hooks.
+ * its file). Await it at the top of the file: it registers the hooks. Also RedisStates, started
+ * key stores and runtimes of a config of the file's own, closed after their test likewise.
  */
 export async function redisSuite(ports?: readonly [from: number, to: number]) {
   const available = await redisAvailable();
@@ -268,6 +289,35 @@ export async function redisSuite(ports?: readonly [from: number, to: number]) {
       const { createRuntime } = await import('../../src/runtime.js');
       const runtime = await createRuntime(parseConfig(input, {}).config);
       suite.cleanup(() => runtime.close(), options.lasting);
+      return runtime;
+    },
+    /** A RedisState on the shared Redis under `prefix`, once it answers; closed after the test. */
+    async state(prefix: string): Promise<RedisState> {
+      const state = new RedisState({ url: REDIS_URL, prefix, commandTimeoutMs: 1000 });
+      suite.cleanup(() => state.close());
+      await state.waitUntilReady(WAIT_TIMEOUT_MS);
+      return state;
+    },
+    /**
+     * A key store on its own RedisState under `prefix`, started (it hears other replicas' key
+     * changes by pub/sub): where a test issues, rotates and revokes keys. Closed after the test.
+     */
+    async keyStore(prefix: string, clock: Clock = systemClock): Promise<KeyStore> {
+      const state = await suite.state(prefix);
+      const keys = new KeyStore({ state, clock, configKeys: () => [] });
+      await keys.start();
+      suite.cleanup(() => keys.close());
+      return keys;
+    },
+    /** A runtime (createRuntime, as `serve` starts one) of `config`, closed after the test. */
+    async runtime(
+      config: Config,
+      options?: RuntimeOptions,
+      lasting: 'test' | 'file' = 'test',
+    ): Promise<Runtime> {
+      const { createRuntime } = await import('../../src/runtime.js');
+      const runtime = await createRuntime(config, options);
+      suite.cleanup(() => runtime.close(), lasting);
       return runtime;
     },
     /**

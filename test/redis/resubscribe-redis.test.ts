@@ -5,26 +5,14 @@
 // old, until some later change happened to reach it (multi-replica audit, high). Real Redis: the
 // subscriber connections of this test's two replicas are killed by name (`CLIENT KILL`).
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load-config.js';
-import { createRuntime, type Runtime } from '../../src/runtime.js';
-import {
-  adminReplicaInput,
-  cleanupPrefix,
-  redisAvailable,
-  REDIS_URL,
-  uniquePrefix,
-} from './redis-helpers.js';
+import { describe, expect, it } from 'vitest';
+import type { Runtime } from '../../src/runtime.js';
+import { REDIS_URL, redisSuite } from './redis-helpers.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const available = await redisAvailable();
-const prefix = uniquePrefix('resubscribe');
+const suite = await redisSuite();
+const prefix = suite.prefix('resubscribe');
 const ADMIN = 'mr-resubscribe-admin-0123456789';
-
-function replicaConfig() {
-  const input = adminReplicaInput(prefix, ADMIN);
-  return parseConfig(input, {}).config;
-}
 
 /** Kills this test's subscriber connections (by the name RedisState gives them); how many. */
 async function killSubscribers(): Promise<number> {
@@ -42,18 +30,10 @@ async function killSubscribers(): Promise<number> {
   }
 }
 
-describe.skipIf(!available)('a subscription connection that drops (real Redis)', () => {
-  const runtimes: Runtime[] = [];
-  afterAll(async () => {
-    for (const r of runtimes) await r.close();
-    await cleanupPrefix(prefix);
-  });
-
+describe.skipIf(!suite.available)('a subscription connection that drops (real Redis)', () => {
   it('catches up with the keys revoked and the config changed while it was down', async () => {
-    const a = await createRuntime(replicaConfig());
-    runtimes.push(a);
-    const b = await createRuntime(replicaConfig());
-    runtimes.push(b);
+    const a = await suite.replica(prefix, { adminKey: ADMIN });
+    const b = await suite.replica(prefix, { adminKey: ADMIN });
     const call = (
       r: Runtime,
       method: 'GET' | 'POST' | 'PATCH' | 'DELETE',

@@ -2,7 +2,7 @@
 // deployment's TPM with the router's estimate of the text's tokens before the call. The
 // upstream's reported usage then corrects the charge, as a chat attempt's is corrected when its
 // request settles: in process (state.kind memory) and in Redis (state.kind redis) alike.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { ConfigHolder, compileConfig } from '../../src/config/runtime-config.js';
 import { createManualClock } from '../../src/core/clock.js';
@@ -11,15 +11,14 @@ import { RateLimiter } from '../../src/policy/rate-limit.js';
 import { createSimulatedAdapter } from '../../src/providers/simulated/simulated-adapter.js';
 import type { ProviderAdapter } from '../../src/providers/types.js';
 import { MemoryState } from '../../src/store/memory/memory-state.js';
-import { RedisState } from '../../src/store/redis/redis-state.js';
 import type { SharedState } from '../../src/store/shared-state.js';
 import { buildTestApp } from '../helpers/build-test-app.js';
 import { fakeAdapter } from '../helpers/fake-adapter.js';
 import { simEmbeddingDeployment, testConfigInput } from '../helpers/test-config.js';
-import { cleanupPrefix, redisAvailable, REDIS_URL, uniquePrefix } from './redis-helpers.js';
-import { WAIT_TIMEOUT_MS, waitFor } from '../helpers/wait-for.js';
+import { redisSuite } from './redis-helpers.js';
+import { waitFor } from '../helpers/wait-for.js';
 
-const available = await redisAvailable();
+const suite = await redisSuite();
 
 const TRIP =
   'I am planning a two week trip to Portugal in the spring with my partner and we enjoy hiking good food and small towns away from the crowds so please suggest an itinerary that balances Lisbon Porto and the Douro valley with a few quiet days near the coast';
@@ -87,16 +86,9 @@ describe('semantic-cache lookups settle the embedding deployment TPM with report
     await waitFor(async () => expect(await remaining()).toBe(TPM - reported));
   });
 
-  describe.skipIf(!available)('in Redis', () => {
-    const prefix = uniquePrefix('semantic-tpm');
-    const state = new RedisState({ url: REDIS_URL, prefix, commandTimeoutMs: 1000 });
-    afterAll(async () => {
-      await state.close();
-      await cleanupPrefix(prefix);
-    });
-
+  describe.skipIf(!suite.available)('in Redis', () => {
     it('the shared bucket holds the reported tokens, not the estimate', async () => {
-      await state.waitUntilReady(WAIT_TIMEOUT_MS);
+      const state = await suite.state(suite.prefix('semantic-tpm'));
       const { reported, remaining } = await lookupOnce(state);
       await waitFor(async () => expect(await remaining()).toBe(TPM - reported));
     });

@@ -5,24 +5,25 @@
 // deployment remembered on one replica is followed on another. A Redis that goes away fails no
 // request, and the replicas learn from each other again once it is back.
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../src/auth/api-key.js';
 import { parseConfig } from '../../src/config/load-config.js';
 import { decodeEntry } from '../../src/gateway/shared-semantic-index.js';
-import { createRuntime, type Runtime } from '../../src/runtime.js';
+import type { Runtime } from '../../src/runtime.js';
 import { simEmbeddingDeployment, testConfigInput } from '../helpers/test-config.js';
 import {
-  cleanupPrefix,
   freePort,
-  redisAvailable,
   REDIS_URL,
+  redisServerUsable,
+  redisStateInput,
+  redisSuite,
   startRedisServer,
-  uniquePrefix,
   type OwnRedis,
 } from './redis-helpers.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const available = await redisAvailable();
+/** Prefixes and replicas (and the outage test's own redis-server), cleaned up. */
+const suite = await redisSuite();
 
 // Long enough that the simulated embeddings put a one-word change above 0.95 (0.9764; see
 // src/gateway/semantic-cache.test.ts).
@@ -36,7 +37,7 @@ const OPS = 'mr-test-ops-key';
 function replicaConfig(prefix: string, redisUrl = REDIS_URL) {
   const input = testConfigInput({
     cache: { enabled: true, ttlSeconds: 600, semantic: { enabled: true, embeddings: 'embed' } },
-    state: { kind: 'redis', redisUrl, prefix, commandTimeoutMs: 1000 },
+    state: redisStateInput(prefix, redisUrl),
     auth: {
       mode: 'keys',
       keys: [
@@ -58,18 +59,10 @@ const ask = (rt: Runtime, content: string, key = ACME, headers: Record<string, s
     payload: { model: 'model-router', messages: [{ role: 'user', content }] },
   });
 
-describe.skipIf(!available)('semantic index and session affinity shared on Redis', () => {
-  const prefix = uniquePrefix('shared-index');
-  const runtimes: Runtime[] = [];
-  const replica = async () => {
-    const rt = await createRuntime(replicaConfig(prefix));
-    runtimes.push(rt);
-    return rt;
-  };
-  afterAll(async () => {
-    for (const r of runtimes) await r.close();
-    await cleanupPrefix(prefix);
-  });
+describe.skipIf(!suite.available)('semantic index and session affinity shared on Redis', () => {
+  const prefix = suite.prefix('shared-index');
+  /** A replica on `prefix`, kept until the file's end (a later test starts warm from it). */
+  const replica = () => suite.runtime(replicaConfig(prefix), undefined, 'file');
 
   it('a paraphrase answered on A is a semantic hit on B, for the same tenant only; a late replica starts warm', async () => {
     const [a, b] = [await replica(), await replica()];
@@ -120,13 +113,8 @@ describe.skipIf(!available)('semantic index and session affinity shared on Redis
   });
 
   it("DELETE /admin/v1/cache on A empties every replica's index and the stream; a replica started afterwards loads none", async () => {
-    const own = uniquePrefix('shared-index-clear');
-    const started: Runtime[] = [];
-    const replicaOf = async () => {
-      const rt = await createRuntime(replicaConfig(own));
-      started.push(rt);
-      return rt;
-    };
+    const own = suite.prefix('shared-index-clear');
+    const replicaOf = () => suite.runtime(replicaConfig(own));
     const client = new Redis(REDIS_URL);
     try {
       const [a, b] = [await replicaOf(), await replicaOf()];
@@ -163,8 +151,6 @@ describe.skipIf(!available)('semantic index and session affinity shared on Redis
       expect((await ask(b, TRIP)).headers['x-router-cache']).toBe('semantic');
     } finally {
       client.disconnect();
-      for (const r of started) await r.close();
-      await cleanupPrefix(own);
     }
   });
 
@@ -201,27 +187,16 @@ describe.skipIf(!available)('semantic index and session affinity shared on Redis
 });
 
 const hasRedisServer =
-  available &&
-  (await startRedisServer(await freePort())
-    .then(async (r) => (await r.stop(), true))
-    .catch(() => false));
+  suite.available && (await redisServerUsable('the shared semantic index outage test'));
 
 describe.skipIf(!hasRedisServer)('shared semantic index when Redis goes away', () => {
-  const cleanups: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    for (const c of cleanups.splice(0).reverse()) await c();
-  });
-
   it('fails no request while Redis is down, and replicas learn from each other again once it is back', async () => {
     const port = await freePort();
     let server: OwnRedis = await startRedisServer(port);
-    cleanups.push(() => server.stop());
+    // Stopped after the replicas are closed: whichever server runs then.
+    suite.cleanup(() => server.stop());
     const config = replicaConfig('outage:', server.url);
-    const [a, b] = [await createRuntime(config), await createRuntime(config)];
-    cleanups.push(
-      () => a.close(),
-      () => b.close(),
-    );
+    const [a, b] = [await suite.runtime(config), await suite.runtime(config)];
     await ask(a, TRIP);
     await waitFor(() => expect(b.gateway.semanticEntries()).toBe(1));
 

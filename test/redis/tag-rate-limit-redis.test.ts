@@ -1,27 +1,21 @@
 // A tag's rate limit held across replicas: two runtimes on the real Redis share the tag's bucket,
 // so what one admits the other counts, and both refuse once it is used up.
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load-config.js';
 import { createManualClock } from '../../src/core/clock.js';
-import { createRuntime, type Runtime } from '../../src/runtime.js';
+import type { Runtime } from '../../src/runtime.js';
 import { testConfigInput } from '../helpers/test-config.js';
-import { cleanupPrefix, redisAvailable, REDIS_URL, uniquePrefix } from './redis-helpers.js';
+import { REDIS_URL, redisStateInput, redisSuite } from './redis-helpers.js';
 
-const available = await redisAvailable();
-const prefix = uniquePrefix('tag-limit');
+const suite = await redisSuite();
+const prefix = suite.prefix('tag-limit');
 
-describe.skipIf(!available)('tag rate limits on Redis', () => {
-  const runtimes: Runtime[] = [];
-  afterAll(async () => {
-    for (const rt of runtimes) await rt.close();
-    await cleanupPrefix(prefix);
-  });
-
+describe.skipIf(!suite.available)('tag rate limits on Redis', () => {
   it('two replicas share a tag bucket: what one admits the other counts', async () => {
     const config = parseConfig(
       testConfigInput({
-        state: { kind: 'redis', redisUrl: REDIS_URL, prefix, commandTimeoutMs: 1000 },
+        state: redisStateInput(prefix),
         rateLimits: { tags: { 'team/eval:nightly': { rpm: 3 } } },
       }),
       {},
@@ -29,10 +23,9 @@ describe.skipIf(!available)('tag rate limits on Redis', () => {
     // One clock for both replicas, standing still: the bucket refills only if a test says so.
     const clock = createManualClock();
     const [one, two] = [
-      await createRuntime(config, { clock }),
-      await createRuntime(config, { clock }),
+      await suite.runtime(config, { clock }),
+      await suite.runtime(config, { clock }),
     ];
-    runtimes.push(one!, two!);
     const send = (rt: Runtime, tags: string) =>
       rt.app.inject({
         method: 'POST',

@@ -3,11 +3,11 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
-import { cleanupPrefix, redisAvailable, REDIS_URL, uniquePrefix } from './redis-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { REDIS_URL, redisSuite } from './redis-helpers.js';
 
-const available = await redisAvailable();
-const prefix = uniquePrefix('two-proc');
+const suite = await redisSuite();
+const prefix = suite.prefix('two-proc');
 const script = fileURLToPath(new URL('./hammer-limit.mjs', import.meta.url));
 
 interface Child {
@@ -36,9 +36,7 @@ function startChild(limit: number, attempts: number, windowMs: number): Child {
   return { ready, result, go: () => child.stdin!.write('go\n') };
 }
 
-describe.skipIf(!available)('rate limit across two processes (real Redis)', () => {
-  afterAll(() => cleanupPrefix(prefix));
-
+describe.skipIf(!suite.available)('rate limit across two processes (real Redis)', () => {
   it('keeps the combined admitted count within 2% of the limit', async () => {
     const limit = 2000;
     // A one-hour window: refill during the run (≈0.6 requests/s) cannot blur the count.
