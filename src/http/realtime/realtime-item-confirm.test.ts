@@ -11,18 +11,21 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { createRuntime, type Runtime } from '../../runtime.js';
+import type { Runtime } from '../../runtime.js';
 import type { RequestRecord } from '../../store/request-record.js';
-import { openRealtimeClient } from '../../../test/helpers/realtime-client.js';
-import { simDeployment, testConfig, testConfigInput } from '../../../test/helpers/test-config.js';
-import { waitFor } from '../../../test/helpers/wait-for.js';
+import {
+  openRealtimeClient,
+  responseRecord,
+  startRealtimeRouter,
+} from '../../../test/helpers/realtime-client.js';
+import { simDeployment } from '../../../test/helpers/test-config.js';
 
 type Event = Record<string, unknown> & { type: string };
 type Item = Record<string, unknown> & { id: string };
 
 let server: WebSocketServer;
 let rt: Runtime;
-let routerPort = 0;
+let url: (model: string) => string;
 /** The frames the upstream got, per connection. */
 const seen: string[][] = [];
 const records: RequestRecord[] = [];
@@ -110,32 +113,26 @@ function startUpstream(): Promise<number> {
 beforeAll(async () => {
   vi.stubEnv('RT_CONFIRM_KEY', 'sk-upstream-confirm');
   const upstreamPort = await startUpstream();
-  const input = testConfigInput();
-  rt = await createRuntime(
-    testConfig({
-      deployments: [
-        ...input.deployments,
-        simDeployment('rt-confirm', {
-          provider: 'openai',
-          kind: 'realtime',
-          model: 'rt-confirm-model',
-          baseUrl: `http://127.0.0.1:${upstreamPort}/v1`,
-          apiKeyEnv: 'RT_CONFIRM_KEY',
-          maxOutputTokens: undefined,
-          prices: { inputPer1M: 4, outputPer1M: 16 },
-        }),
-      ],
+  ({ rt, url } = await startRealtimeRouter(
+    records,
+    simDeployment('rt-confirm', {
+      provider: 'openai',
+      kind: 'realtime',
+      model: 'rt-confirm-model',
+      baseUrl: `http://127.0.0.1:${upstreamPort}/v1`,
+      apiKeyEnv: 'RT_CONFIRM_KEY',
+      maxOutputTokens: undefined,
+      prices: { inputPer1M: 4, outputPer1M: 16 },
+    }),
+    {
       contentFilter: {
         enabled: true,
         rules: [
           { id: 'pii', kind: 'pii', patterns: ['email'], action: 'redact', appliesTo: 'input' },
         ],
       },
-    }),
-    { recorder: { record: (r) => void (r.endpoint === 'realtime' && records.push(r)) } },
-  );
-  await rt.app.listen({ host: '127.0.0.1', port: 0 });
-  routerPort = (rt.app.server.address() as AddressInfo).port;
+    },
+  ));
 });
 
 afterAll(async () => {
@@ -148,17 +145,9 @@ afterEach(() => {
   records.length = 0;
 });
 
-/** A client on the router; `until(type)` resolves with the events up to the next of `type`. */
+/** A client on the router, and the frames the upstream got from it. */
 async function open() {
-  const { ws, send, until } = await openRealtimeClient(
-    `ws://127.0.0.1:${routerPort}/v1/realtime?model=rt-confirm`,
-  );
-  /** Closes the client and waits for `n` response records. */
-  const leave = async (n: number) => {
-    ws.close();
-    await waitFor(() => expect(records).toHaveLength(n));
-  };
-  return { ws, send, until, leave, frames: seen.at(-1)! };
+  return { ...(await openRealtimeClient(url('rt-confirm'), records)), frames: seen.at(-1)! };
 }
 
 const userText = (text: string, id?: string) => ({
@@ -167,7 +156,7 @@ const userText = (text: string, id?: string) => ({
   role: 'user',
   content: [{ type: 'input_text', text }],
 });
-const byResponse = (n: number) => records.find((r) => r.requestId.endsWith(`.rt${n}`));
+const byResponse = (n: number) => responseRecord(records, n);
 
 describe('conversation.item.create the upstream refuses', () => {
   it('is not charged, cannot be referred to, and leaves the item it duplicates as it was', async () => {

@@ -10,16 +10,15 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { createRuntime, type Runtime } from '../../runtime.js';
+import type { Runtime } from '../../runtime.js';
 import type { RequestRecord } from '../../store/request-record.js';
-import { openRealtimeClient } from '../../../test/helpers/realtime-client.js';
-import { simDeployment, testConfig, testConfigInput } from '../../../test/helpers/test-config.js';
+import { openRealtimeClient, startRealtimeRouter } from '../../../test/helpers/realtime-client.js';
+import { simDeployment } from '../../../test/helpers/test-config.js';
 import { waitFor } from '../../../test/helpers/wait-for.js';
 
 // Ports the system gives (listen on 0): a fixed one in the ephemeral range can be taken by any
 // other socket of the suite (CI saw EADDRINUSE).
 let UPSTREAM_PORT = 0;
-let ROUTER_PORT = 0;
 type Event = Record<string, unknown> & { type: string };
 type Item = Record<string, unknown> & { id: string };
 
@@ -28,6 +27,7 @@ const seen: { frames: string[] }[] = [];
 let server: WebSocketServer;
 const records: RequestRecord[] = [];
 let rt: Runtime;
+let url: (model: string) => string;
 
 /**
  * A scripted upstream that keeps its items (openapi.yaml RealtimeClientEventConversationItemCreate,
@@ -154,22 +154,19 @@ function startUpstream(): Promise<void> {
 beforeAll(async () => {
   vi.stubEnv('RT_REF_KEY', 'sk-upstream-ref');
   await startUpstream();
-  const input = testConfigInput();
-  rt = await createRuntime(
-    testConfig({
-      deployments: [
-        ...input.deployments,
-        simDeployment('rt-ref', {
-          provider: 'openai',
-          kind: 'realtime',
-          model: 'rt-ref-model',
-          baseUrl: `http://127.0.0.1:${UPSTREAM_PORT}/v1`,
-          apiKeyEnv: 'RT_REF_KEY',
-          maxOutputTokens: undefined,
-          // $/1M: text in 4, out 16; audio in 32, out 64.
-          prices: { inputPer1M: 4, outputPer1M: 16, audioInputPer1M: 32, audioOutputPer1M: 64 },
-        }),
-      ],
+  ({ rt, url } = await startRealtimeRouter(
+    records,
+    simDeployment('rt-ref', {
+      provider: 'openai',
+      kind: 'realtime',
+      model: 'rt-ref-model',
+      baseUrl: `http://127.0.0.1:${UPSTREAM_PORT}/v1`,
+      apiKeyEnv: 'RT_REF_KEY',
+      maxOutputTokens: undefined,
+      // $/1M: text in 4, out 16; audio in 32, out 64.
+      prices: { inputPer1M: 4, outputPer1M: 16, audioInputPer1M: 32, audioOutputPer1M: 64 },
+    }),
+    {
       contentFilter: {
         enabled: true,
         rules: [
@@ -183,11 +180,8 @@ beforeAll(async () => {
           { id: 'pii', kind: 'pii', patterns: ['email'], action: 'redact', appliesTo: 'input' },
         ],
       },
-    }),
-    { recorder: { record: (r) => void (r.endpoint === 'realtime' && records.push(r)) } },
-  );
-  await rt.app.listen({ host: '127.0.0.1', port: 0 });
-  ROUTER_PORT = (rt.app.server.address() as AddressInfo).port;
+    },
+  ));
 });
 
 afterAll(async () => {
@@ -202,9 +196,7 @@ afterEach(() => {
 
 /** A client on the router; `until(type)` resolves with the events up to the next of `type`. */
 async function open() {
-  const { ws, send, until } = await openRealtimeClient(
-    `ws://127.0.0.1:${ROUTER_PORT}/v1/realtime?model=rt-ref`,
-  );
+  const { ws, send, until } = await openRealtimeClient(url('rt-ref'));
   return { ws, send, until, sent: seen.at(-1)! };
 }
 

@@ -5,40 +5,34 @@
 // beside it), and a response the client cancels recorded as a chat stream the client stops is
 // (499 `client_closed_request`, charged the upstream's usage, no error of the deployment in the
 // summaries or the metrics).
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createRuntime, type Runtime } from '../../runtime.js';
+import type { Runtime } from '../../runtime.js';
 import type { RequestRecord } from '../../store/request-record.js';
 import { summarizeRecords } from '../../store/request-summary.js';
 import { recordRequestMetrics, registry } from '../../telemetry/metrics.js';
-import { openRealtimeClient } from '../../../test/helpers/realtime-client.js';
-import { simDeployment, testConfig, testConfigInput } from '../../../test/helpers/test-config.js';
-import { waitFor } from '../../../test/helpers/wait-for.js';
+import {
+  openRealtimeClient,
+  responseRecord,
+  startRealtimeRouter,
+} from '../../../test/helpers/realtime-client.js';
+import { simDeployment } from '../../../test/helpers/test-config.js';
 
 let rt: Runtime;
-let routerPort = 0;
+let url: (model: string) => string;
 const records: RequestRecord[] = [];
 
 beforeAll(async () => {
-  const input = testConfigInput();
-  rt = await createRuntime(
-    testConfig({
-      deployments: [
-        ...input.deployments,
-        // Held a minute before its output: long past any test, so only a cancel ends it.
-        simDeployment('rt-held', {
-          kind: 'realtime',
-          model: 'rt-held-model',
-          maxOutputTokens: undefined,
-          prices: { inputPer1M: 4, outputPer1M: 16 },
-          simulation: { ttftMs: 60_000, tokensPerSecond: 1_000_000, answerTokens: 20 },
-        }),
-      ],
+  ({ rt, url } = await startRealtimeRouter(
+    records,
+    // Held a minute before its output: long past any test, so only a cancel ends it.
+    simDeployment('rt-held', {
+      kind: 'realtime',
+      model: 'rt-held-model',
+      maxOutputTokens: undefined,
+      prices: { inputPer1M: 4, outputPer1M: 16 },
+      simulation: { ttftMs: 60_000, tokensPerSecond: 1_000_000, answerTokens: 20 },
     }),
-    { recorder: { record: (r) => void (r.endpoint === 'realtime' && records.push(r)) } },
-  );
-  await rt.app.listen({ host: '127.0.0.1', port: 0 });
-  routerPort = (rt.app.server.address() as AddressInfo).port;
+  ));
 });
 
 afterAll(async () => {
@@ -51,24 +45,17 @@ afterEach(() => {
 
 /** A client on the router; `until(type)` resolves with the events up to the next of `type`. */
 async function open() {
-  const { ws, send, until } = await openRealtimeClient(
-    `ws://127.0.0.1:${routerPort}/v1/realtime?model=rt-held`,
-  );
+  const { send, until, leave } = await openRealtimeClient(url('rt-held'), records);
   const next = async (type: string) => (await until(type)).at(-1)!;
   send({
     type: 'conversation.item.create',
     item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Hello.' }] },
   });
   await until('conversation.item.done');
-  /** Closes the client and waits for `n` response records. */
-  const leave = async (n: number) => {
-    ws.close();
-    await waitFor(() => expect(records).toHaveLength(n));
-  };
   return { send, next, leave };
 }
 
-const byResponse = (n: number) => records.find((r) => r.requestId.endsWith(`.rt${n}`));
+const byResponse = (n: number) => responseRecord(records, n);
 
 describe('the simulated realtime fleet: one response at a time in the default conversation', () => {
   it('refuses a second response.create while one runs; an out-of-band one runs beside it', async () => {

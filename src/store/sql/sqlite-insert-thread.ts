@@ -3,9 +3,9 @@
 // transaction, on its own connection to the file. On the loop a flush of a few hundred records
 // stalled every request in flight for tens of milliseconds (docs/benchmarks.md "The request log
 // off the event loop"). The thread starts at the first insert and holds the process open only
-// while a batch is being written. One that fails to start, errors or exits fails the batches it
-// held (the request log keeps them and tries again: request-log.ts) and the next insert starts
-// another.
+// while a batch is being written, or while close() waits for it to stop. One that fails to start,
+// errors or exits fails the batches it held (the request log keeps them and tries again:
+// request-log.ts) and the next insert starts another.
 import { Worker } from 'node:worker_threads';
 
 const WORKER_URL = new URL('./sqlite-insert-worker.mjs', import.meta.url);
