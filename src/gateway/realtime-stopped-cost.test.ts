@@ -391,3 +391,29 @@ describe('a response outside the default conversation is not carried into it', (
     expect(stopped.costUsd).toBeCloseTo((text * TEXT_IN + 20 * AUDIO_IN) / 1e6, 15);
   });
 });
+
+describe('a response the session cut short is recorded once', () => {
+  // The client cancels mid-output and leaves at once: the router records the response as the
+  // session ends (499, estimated) and closes the upstream, whose `response.done` for the cancel
+  // was already on the wire and still arrives (ws emits messages until the close handshake
+  // completes). Until 2026-12-08 it became a second record, of a response "the upstream started
+  // by itself", charged again, and settled against the budgets twice.
+  it('the upstream events that come after the session ended record nothing', async () => {
+    const s = await setup();
+    s.add(userItem('Tell me a long story.'));
+    await s.ask('evt_1');
+    s.upstream({ type: 'response.created', response: { id: 'resp_1' } });
+    s.upstream({ type: 'response.output_text.delta', response_id: 'resp_1', delta: 'Once upon' });
+    s.responses.cut(499, 'client_closed_request');
+    const settles = s.settled.length;
+    const usage = { input_tokens: 40, output_tokens: 3 };
+    s.upstream({ type: 'response.done', response: { id: 'resp_1', status: 'cancelled', usage } });
+    s.upstream({ type: 'response.created', response: { id: 'resp_2' } });
+    s.upstream({ type: 'response.done', response: { id: 'resp_2', status: 'completed', usage } });
+    const records = responseRecords(s.records);
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ status: 499, errorCode: 'client_closed_request' });
+    expect(records[0]!.completionTokens).toBe(Math.ceil('Once upon'.length / 4));
+    expect(s.settled).toHaveLength(settles);
+  });
+});

@@ -27,6 +27,11 @@ beforeAll(async () => {
   raw.server = { host: '127.0.0.1', port: 0, logLevel: 'silent' };
   raw.requestLog = { kind: 'none' };
   raw.auth = { mode: 'keys', keys: [{ id: 'k1', hash: hashApiKey(KEY), tenant: 'acme' }] };
+  // gpt-realtime again, streaming 4 tokens a second: a cancel lands mid-output.
+  const deployments = raw.deployments as Record<string, unknown>[];
+  const realtime = deployments.find((d) => d.name === 'gpt-realtime')!;
+  const simulation = { ...(realtime.simulation as object), tokensPerSecond: 4 };
+  deployments.push({ ...realtime, name: 'gpt-realtime-paced', simulation });
   rt = await createRuntime(parseConfig(raw, {}).config, {
     // Responses' records; the sessions' own (`realtime.session`) are tested in realtime-proxy.test.ts.
     recorder: { record: (r) => void (r.endpoint === 'realtime' && records.push(r)) },
@@ -41,10 +46,10 @@ afterAll(async () => {
 type Event = { type: string } & Record<string, unknown>;
 
 /** An SDK realtime client on the router, and every server event it has seen, in order. */
-async function session(apiKey = KEY) {
+async function session(apiKey = KEY, model = 'gpt-realtime') {
   const client = new OpenAI({ apiKey, baseURL });
   const ws = new OpenAIRealtimeWS(
-    { model: 'gpt-realtime', options: { createConnection: (o) => connect(o as never) } },
+    { model, options: { createConnection: (o) => connect(o as never) } },
     client,
   );
   const events: Event[] = [];
@@ -141,6 +146,64 @@ describe('Realtime API with the openai SDK', () => {
       return streamed;
     };
     expect(await answer()).toBe(await answer());
+  });
+
+  it('cancels a response mid-output and truncates its item; logged 499 at the usage written', async () => {
+    const open = async (model: string) => {
+      const s = await session(KEY, model);
+      await s.next('session.created');
+      s.ws.send({
+        type: 'conversation.item.create',
+        item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Hi!' }] },
+      });
+      s.ws.send({ type: 'response.create' });
+      return s;
+    };
+    // The whole answer, from the same model unpaced.
+    const unpaced = await open('gpt-realtime');
+    const whole = (await unpaced.next('response.done')) as Event & {
+      response: { output: { content: { text: string }[] }[]; usage: { output_tokens: number } };
+    };
+    unpaced.ws.close();
+    const s = await open('gpt-realtime-paced');
+    await s.next('response.output_text.delta');
+    s.ws.send({ type: 'response.cancel' });
+    const seen = await s.upTo('response.done');
+    const done = seen.at(-1) as Event & {
+      response: {
+        status: string;
+        output: { id: string; status: string; content: { text: string }[] }[];
+        usage: { input_tokens: number; output_tokens: number };
+      };
+    };
+    const written = done.response.output[0]!;
+    expect(done.response.status).toBe('cancelled');
+    expect(written.status).toBe('incomplete');
+    const { input_tokens: input, output_tokens: output } = done.response.usage;
+    expect(output).toBeGreaterThan(0);
+    // Less than the whole answer: its beginning, and fewer tokens.
+    const text = written.content[0]!.text;
+    expect(whole.response.output[0]!.content[0]!.text.startsWith(text)).toBe(true);
+    expect(output).toBeLessThan(whole.response.usage.output_tokens);
+    s.ws.send({
+      type: 'conversation.item.truncate',
+      item_id: written.id,
+      content_index: 0,
+      audio_end_ms: 0,
+    });
+    expect(await s.next('conversation.item.truncated')).toMatchObject({ item_id: written.id });
+    s.ws.close();
+    await waitFor(() =>
+      expect(records.find((r) => r.deployment === 'gpt-realtime-paced')).toBeDefined(),
+    );
+    const record = records.find((r) => r.deployment === 'gpt-realtime-paced')!;
+    expect(record).toMatchObject({
+      status: 499,
+      errorCode: 'client_closed_request',
+      promptTokens: input,
+      completionTokens: output,
+    });
+    expect(record.costUsd).toBeCloseTo((input * 4 + output * 16) / 1e6, 12);
   });
 
   it('refuses audio on the simulated fleet with an error event', async () => {

@@ -1,9 +1,10 @@
 // A Realtime API router and client for tests. startRealtimeRouter: the test config with a realtime
-// deployment (and any other settings) added, on a port the system gives, its realtime request
-// records kept. openRealtimeClient: the session's events kept as they come, parsed; `until(type)`
-// waits for the next event of `type` and takes the events up to it off the list; `send` sends one
-// event; `leave(n)` closes the client and waits until the router has `n` records. Resolves once
-// the session is created.
+// deployment (or several, and any other settings) added, on a port the system gives, its realtime
+// request records kept (and the sessions' own, when asked). openRealtimeClient: the session's
+// events kept as they come, parsed (`events`: those not yet taken); `until(type)` waits for the
+// next event of `type` and takes the events up to it off the list; `send` sends one event;
+// `leave(n)` closes the client and waits until the router has `n` records. Resolves once the
+// session is created.
 import type { AddressInfo } from 'node:net';
 import { expect } from 'vitest';
 import { WebSocket } from 'ws';
@@ -17,15 +18,27 @@ type DeploymentInput = ConfigInput['deployments'][number];
 
 export type RealtimeEvent = Record<string, unknown> & { type: string };
 
-/** `deployment` beside the test config's own (and `extra`), its realtime records put in `records`. */
+/**
+ * `deployment` (or several) beside the test config's own (and `extra`), its realtime records put
+ * in `records` (and the sessions' own, `realtime.session`, in `sessions`).
+ */
 export async function startRealtimeRouter(
   records: RequestRecord[],
-  deployment: DeploymentInput,
+  deployment: DeploymentInput | DeploymentInput[],
   extra: Partial<ConfigInput> = {},
+  sessions?: RequestRecord[],
 ): Promise<{ rt: Runtime; url: (model: string) => string }> {
+  const added = Array.isArray(deployment) ? deployment : [deployment];
   const rt = await createRuntime(
-    testConfig({ ...extra, deployments: [...testConfigInput().deployments, deployment] }),
-    { recorder: { record: (r) => void (r.endpoint === 'realtime' && records.push(r)) } },
+    testConfig({ ...extra, deployments: [...testConfigInput().deployments, ...added] }),
+    {
+      recorder: {
+        record: (r) => {
+          if (r.endpoint === 'realtime') records.push(r);
+          else if (r.endpoint === 'realtime.session') sessions?.push(r);
+        },
+      },
+    },
   );
   await rt.app.listen({ host: '127.0.0.1', port: 0 });
   const port = (rt.app.server.address() as AddressInfo).port;
@@ -51,5 +64,5 @@ export async function openRealtimeClient(url: string, records?: readonly Request
     await waitFor(() => expect(records).toHaveLength(n));
   };
   await until('session.created');
-  return { ws, send, until, leave };
+  return { ws, events, send, until, leave };
 }

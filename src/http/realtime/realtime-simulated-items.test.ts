@@ -98,7 +98,7 @@ describe('the simulated gpt-realtime, as the openai SDK uses it', () => {
     s.ws.close();
   });
 
-  it("conversation.item.truncate: an assistant's item to 0 ms; others refused", async () => {
+  it("conversation.item.truncate: an assistant's item's part to 0 ms; others refused", async () => {
     const s = await session();
     s.text('item_q', 'Name a colour.');
     s.ws.send({ type: 'response.create' });
@@ -114,20 +114,27 @@ describe('the simulated gpt-realtime, as the openai SDK uses it', () => {
       content_index: 0,
       audio_end_ms: 0,
     });
-    for (const [item, ms, code, param] of [
-      [id, 1500, 'invalid_value', 'audio_end_ms'],
-      ['item_q', 0, 'invalid_value', 'item_id'],
-      ['item_none', 0, 'item_not_found', 'item_id'],
+    // A content part the item does not have, or no index (until 2026-12-08 either was truncated).
+    for (const [item, ms, code, param, index] of [
+      [id, 1500, 'invalid_value', 'audio_end_ms', 0],
+      ['item_q', 0, 'invalid_value', 'item_id', 0],
+      ['item_none', 0, 'item_not_found', 'item_id', 0],
+      [id, 0, 'invalid_value', 'content_index', 1],
+      [id, 0, 'invalid_value', 'content_index', -1],
+      [id, 0, 'invalid_value', 'content_index', undefined],
     ] as const) {
-      s.ws.send({
-        type: 'conversation.item.truncate',
-        event_id: `t_${item}_${ms}`,
-        item_id: item,
-        content_index: 0,
-        audio_end_ms: ms,
-      });
+      // Past the SDK's types (content_index left out): on its socket.
+      s.ws.socket.send(
+        JSON.stringify({
+          type: 'conversation.item.truncate',
+          event_id: `t_${item}_${ms}_${index}`,
+          item_id: item,
+          content_index: index,
+          audio_end_ms: ms,
+        }),
+      );
       expect(await s.next('error')).toMatchObject({
-        error: { code, param, event_id: `t_${item}_${ms}` },
+        error: { code, param, event_id: `t_${item}_${ms}_${index}` },
       });
     }
     s.ws.close();

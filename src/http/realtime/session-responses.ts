@@ -3,9 +3,11 @@
 // `response.done` (one request-log record, from its usage) or is refused by an `error` event naming
 // it. A response the upstream starts by itself (server VAD) is recorded too. When the session ends
 // first, the responses still waiting or open are recorded with the session's ending, charged their
-// input and the output deltas the client was sent of them. The items the upstream states, commits,
-// streams audio for, truncates or deletes are noted too (by id: what a reference to one is
-// charged, and what the conversation holds or loses), and those whose event it refuses forgotten.
+// input and the output deltas the client was sent of them; what the upstream sends after that
+// records nothing. A response's first output (its time to first token) is its own first delta.
+// The items the upstream states, commits, streams audio for, truncates or deletes are noted too
+// (by id: what a reference to one is charged, and what the conversation holds or loses), and
+// those whose event it refuses forgotten.
 import { isObject } from '../../core/is-object.js';
 import { noteOutputDelta } from '../../gateway/realtime-audio.js';
 import {
@@ -53,6 +55,8 @@ export class SessionResponses {
   /** Admitted responses the upstream has not yet answered with `response.created`. */
   private readonly queued: (RealtimeTurn & { eventId: unknown })[] = [];
   private readonly open = new Map<unknown, RealtimeTurn>();
+  /** The session ended (cut): what the upstream still sends records nothing. */
+  private over = false;
 
   constructor(
     private readonly gateway: RealtimeGateway,
@@ -76,10 +80,13 @@ export class SessionResponses {
    * client gets as it sent it (none: null).
    */
   watch(text: string): string {
+    // The upstream's events already on the wire as the session ended (ws emits them until its
+    // close handshake completes): a `response.done` for a response the end recorded (a cancel
+    // and the client gone at once) became a second record, charged twice, until 2026-12-08.
+    if (this.over) return text;
     // A delta names its type first.
     const head = text.length > 256 ? text.slice(0, 256) : text;
     if (head.includes('.delta"')) {
-      for (const turn of this.open.values()) this.gateway.firstOutput(turn);
       this.countDelta(text);
       return text;
     }
@@ -146,7 +153,11 @@ export class SessionResponses {
     return text;
   }
 
-  /** An output delta, to its response (by `response_id`; one naming none, to the one open). */
+  /**
+   * An output delta, to its response (by `response_id`; one naming none, to the one open): its
+   * first output, timed, and what it sent. Until 2026-12-08 any delta timed the first output of
+   * every response open, so one running beside another (out of band) took the other's.
+   */
   private countDelta(text: string): void {
     if (this.open.size === 0) return;
     const event = eventOf(text);
@@ -161,14 +172,16 @@ export class SessionResponses {
           ? this.open.values().next().value
           : undefined
         : this.open.get(id);
-    if (turn) noteOutputDelta(turn.output, event);
+    if (turn && noteOutputDelta(turn.output, event)) this.gateway.firstOutput(turn);
   }
 
   /**
    * The session ended: the responses still waiting or open are recorded (no usage came), each
-   * charged its input as sent (RealtimeGateway.finishResponse `stopped`).
+   * charged its input as sent (RealtimeGateway.finishResponse `stopped`); nothing the upstream
+   * sends after this is recorded.
    */
   cut(status: number, code: string): void {
+    this.over = true;
     for (const turn of [...this.open.values(), ...this.queued.splice(0)])
       this.gateway.finishResponse(this.link, turn, undefined, status, code, true);
     this.open.clear();

@@ -224,7 +224,7 @@ export function createSimulatedAdapter(
       };
     },
     // A text-only Realtime API session (simulated-realtime.ts): its answers are this
-    // deployment's chat answers, each after the deployment's `simulation.ttftMs`, sent whole.
+    // deployment's chat answers, streamed in their chat stream's pieces, paced as those are.
     async openRealtime(req) {
       await failBeforeReply(requestSeed(req.requestId, deployment.model), req.signal);
       const answerer = (instant ??= createSimulatedAdapter(deployment, {
@@ -233,8 +233,14 @@ export function createSimulatedAdapter(
       }));
       return openSimulatedRealtime(deployment, req.requestId, req.listener, async (body) => {
         const signal = new AbortController().signal;
-        return (await answerer.chat({ deployment, body, signal, requestId: req.requestId }))
-          .response;
+        const { response } = await answerer.chat({
+          deployment,
+          body,
+          signal,
+          requestId: req.requestId,
+        });
+        const { answer } = await prepare(body);
+        return { reply: response, pieces: answer.toolCalls.length ? [] : answer.pieces };
       });
     },
     async transcribe(req) {

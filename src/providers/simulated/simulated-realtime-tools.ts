@@ -1,9 +1,9 @@
 // The simulated realtime session's conversation as the simulated chat answer reads it
-// (simulated-realtime.ts): its items as chat messages (a message's text, a function call as an
-// assistant's tool call, its output as the tool's message) and the session's function tools
-// (openapi.yaml RealtimeFunctionTool, `tool_choice`) as chat's, so a response calls a function
-// as the simulated chat model would (the last user text naming the tool) and its usage counts the
-// tools as input, as OpenAI bills them.
+// (simulated-realtime.ts; chatRequestOf): its instructions, its items as chat messages (a
+// message's text, a function call as an assistant's tool call, its output as the tool's message)
+// and the session's function tools (openapi.yaml RealtimeFunctionTool, `tool_choice`) as chat's,
+// so a response calls a function as the simulated chat model would (the last user text naming the
+// tool) and its usage counts the tools as input, as OpenAI bills them.
 import { isObject } from '../../core/is-object.js';
 import type { ChatRequest } from '../../core/wire-types.js';
 
@@ -81,4 +81,30 @@ export function asChatMessages(items: readonly Json[]): ChatMessage[] {
     }
   }
   return messages;
+}
+
+/**
+ * The chat request a realtime response is answered as: its instructions (`options`', else the
+ * session's) as a system message, what it reads (`context`) as messages (a user's, empty, when it
+ * holds none), and its function tools.
+ */
+export function chatRequestOf(
+  model: string,
+  context: readonly Json[],
+  options: Json,
+  session: Json,
+): ChatRequest {
+  const instructions = options.instructions ?? session.instructions;
+  const messages: ChatMessage[] = [
+    ...(typeof instructions === 'string' && instructions
+      ? [{ role: 'system' as const, content: instructions }]
+      : []),
+    ...asChatMessages(context),
+  ];
+  if (!messages.some((m) => m.role === 'user')) messages.push({ role: 'user', content: '' });
+  const tools = chatToolsOf(
+    options.tools ?? session.tools,
+    options.tool_choice ?? session.tool_choice,
+  );
+  return { model, messages, ...tools } as ChatRequest;
 }

@@ -4,29 +4,36 @@
 // `.done` (where `previous_item_id` says; an item that is no message, function call or output, a
 // message of another role, or an id the conversation holds, refused with an `error` naming the
 // event, as OpenAI refuses them), `.retrieve` → `.retrieved`, `.delete` → `.deleted`,
-// `.truncate` → `.truncated` (there is no audio to cut: only to 0 ms), `response.create` →
-// `response.created`, the output item and text deltas (or function calls and their argument
-// deltas), and `response.done` with usage; an item id the conversation does not hold is an
-// `item_not_found` error. The answer is the simulated chat answer to what the response reads (the
-// conversation, or its own `input`, references resolved, and the session's or response's function
-// tools: simulated-realtime-tools.ts), so it is deterministic; an out-of-band one
-// (`conversation: "none"`) adds nothing to the conversation. One response at a time in the default
-// conversation, as OpenAI's: another `response.create` for it while one runs is refused
+// `.truncate` → `.truncated` (an assistant message's part; there is no audio to cut: only to 0
+// ms), `response.create` → `response.created`, the output item and text deltas (or function calls
+// and their argument deltas), and `response.done` with usage; an item id the conversation does not
+// hold is an `item_not_found` error. The answer is the simulated chat answer to what the response
+// reads (the conversation, or its own `input`, references resolved, and the session's or
+// response's function tools: simulated-realtime-tools.ts), so it is deterministic; an out-of-band
+// one (`conversation: "none"`) adds nothing to the conversation. One response at a time in the
+// default conversation, as OpenAI's: another `response.create` for it while one runs is refused
 // (`conversation_already_has_active_response`); out-of-band ones run beside it. A response waits
-// the deployment's `simulation.ttftMs` before its output; `response.cancel` ends one still running
-// `cancelled`, its usage its input. Audio (buffers, audio output) is refused with an `error` event.
+// the deployment's `simulation.ttftMs`, then streams its text a delta a token at
+// `simulation.tokensPerSecond`, as the chat fleet streams (no waits without `simulation`);
+// `response.cancel` ends one still running `cancelled`, with what it wrote (its item
+// `incomplete`) and usage counting that. Audio (buffers, audio output) is refused with an `error`.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { DeploymentConfig } from '../../config/deployment-schema.js';
 import { isObject } from '../../core/is-object.js';
 import type { ChatRequest, ChatResponse } from '../../core/wire-types.js';
 import type { RealtimeListener, RealtimeSession } from '../types.js';
-import { itemRefusal } from './simulated-realtime-items.js';
-import { asChatMessages, chatToolsOf } from './simulated-realtime-tools.js';
+import { itemRefusal, realtimeUsage, truncateRefusal } from './simulated-realtime-items.js';
+import { chatRequestOf } from './simulated-realtime-tools.js';
 
 type Json = Record<string, unknown>;
 
-/** The chat answer to a conversation (the simulated adapter's, without its latency). */
-export type SimulatedAnswerer = (body: ChatRequest) => Promise<ChatResponse>;
+/**
+ * The chat answer to a conversation (the simulated adapter's, without its latency), and its text
+ * in the pieces the simulated chat fleet streams it in (a token each).
+ */
+export type SimulatedAnswerer = (
+  body: ChatRequest,
+) => Promise<{ reply: ChatResponse; pieces: readonly string[] }>;
 
 const TEXT_ONLY =
   'The simulated fleet speaks text only: set output_modalities to ["text"] and send text items (conversation.item.create with input_text), not audio.';
@@ -60,7 +67,11 @@ export function openSimulatedRealtime(
   /** The responses running, by id (a cancel's handle), and the default conversation's one. */
   const running = new Map<string, AbortController>();
   let active: string | undefined;
-  const ttftMs = d.simulation?.ttftMs ?? 0;
+  // Paced as the simulated chat fleet's stream: none without `simulation` settings.
+  const pacing = {
+    ttftMs: d.simulation?.ttftMs ?? 0,
+    msPerPiece: d.simulation ? 1000 / d.simulation.tokensPerSecond : 0,
+  };
   const emit = (type: string, fields: Json) => {
     if (!closed)
       listener.message(JSON.stringify({ type, event_id: `event_sim_${++events}`, ...fields }));
@@ -149,6 +160,12 @@ export function openSimulatedRealtime(
     outOfBand: boolean,
     cancelled: AbortSignal,
   ) => {
+    const started = performance.now();
+    /** Waits until `due` (performance.now() ms), or until the response is cancelled. */
+    const until = async (due: number) => {
+      const wait = due - performance.now();
+      if (wait >= 1) await delay(wait, undefined, { signal: cancelled }).catch(() => {});
+    };
     const base = {
       object: 'realtime.response',
       id: responseId,
@@ -160,22 +177,8 @@ export function openSimulatedRealtime(
     emit('response.created', {
       response: { ...base, status: 'in_progress', status_details: null, output: [], usage: null },
     });
-    const instructions = options.instructions ?? session.instructions;
-    const messages = [
-      ...(typeof instructions === 'string' && instructions
-        ? [{ role: 'system' as const, content: instructions }]
-        : []),
-      ...asChatMessages(context),
-    ];
-    if (!messages.some((m) => m.role === 'user')) messages.push({ role: 'user', content: '' });
-    const tools = chatToolsOf(
-      options.tools ?? session.tools,
-      options.tool_choice ?? session.tool_choice,
-    );
-    const reply = await answer({ model: d.model, messages, ...tools } as ChatRequest);
-    if (ttftMs > 0) await delay(ttftMs, undefined, { signal: cancelled }).catch(() => {});
-    const input = reply.usage?.prompt_tokens ?? 0;
-    const cached = reply.usage?.prompt_tokens_details?.cached_tokens ?? 0;
+    const { reply, pieces } = await answer(chatRequestOf(d.model, context, options, session));
+    await until(started + pacing.ttftMs);
     /** `response.done`: its output and usage (the input read, `output` tokens written). */
     const finish = (status: string, details: Json | null, out: Json[], output: number) =>
       emit('response.done', {
@@ -184,38 +187,38 @@ export function openSimulatedRealtime(
           status,
           status_details: details,
           output: out,
-          usage: {
-            total_tokens: input + output,
-            input_tokens: input,
-            output_tokens: output,
-            input_token_details: {
-              text_tokens: input,
-              audio_tokens: 0,
-              image_tokens: 0,
-              cached_tokens: cached,
-              cached_tokens_details: { text_tokens: cached, audio_tokens: 0, image_tokens: 0 },
-            },
-            output_token_details: { text_tokens: output, audio_tokens: 0 },
-          },
+          usage: realtimeUsage(reply, output),
         },
       });
-    // Cancelled before its first output: it read its input, wrote nothing (openapi.yaml
-    // RealtimeResponse status_details: `cancelled`, reason `client_cancelled`).
-    if (cancelled.aborted)
-      return finish('cancelled', { type: 'cancelled', reason: 'client_cancelled' }, [], 0);
+    // openapi.yaml RealtimeResponse status_details: `cancelled`, reason `client_cancelled`.
+    const cancelledDetails = { type: 'cancelled', reason: 'client_cancelled' };
+    // Cancelled before its first output: it read its input, wrote nothing.
+    if (cancelled.aborted) return finish('cancelled', cancelledDetails, [], 0);
     const message = reply.choices[0]?.message;
     const outputItems: Json[] = [];
-    /** An output item announced, its deltas (`stream`), done; in the conversation if in band. */
-    const emitItem = (item: Json, stream: (at: Json) => Json) => {
+    /**
+     * An output item announced (in the conversation from then on, if in band), its deltas
+     * (`stream`, which answers its final fields and whether it was cut short), done: `incomplete`
+     * when cut short, as OpenAI's item of a response cancelled mid-output is.
+     */
+    const emitItem = async (
+      item: Json,
+      stream: (at: Json) => Promise<{ fields: Json; cut: boolean }>,
+    ) => {
       const index = { response_id: responseId, output_index: outputItems.length };
       emit('response.output_item.added', { ...index, item });
-      if (!outOfBand)
-        emit('conversation.item.added', { previous_item_id: items.at(-1)?.id ?? null, item });
-      const done = { ...item, status: 'completed', ...stream({ ...index, item_id: item.id }) };
+      const previous = { previous_item_id: items.at(-1)?.id ?? null };
+      if (!outOfBand) {
+        emit('conversation.item.added', { ...previous, item });
+        items.push(item);
+      }
+      const { fields, cut } = await stream({ ...index, item_id: item.id });
+      const done = { ...item, status: cut ? 'incomplete' : 'completed', ...fields };
       emit('response.output_item.done', { ...index, item: done });
       if (!outOfBand) {
-        emit('conversation.item.done', { previous_item_id: items.at(-1)?.id ?? null, item: done });
-        items.push(done);
+        emit('conversation.item.done', { ...previous, item: done });
+        const at = items.indexOf(item);
+        if (at >= 0) items[at] = done;
       }
       outputItems.push(done);
     };
@@ -231,15 +234,21 @@ export function openSimulatedRealtime(
         call_id: call.id,
         arguments: '',
       };
-      emitItem(item, (at) => {
+      // A call's arguments go in one delta: a cancel ends the response after the call.
+      await emitItem(item, async (at) => {
         const named = { ...at, call_id: call.id };
         emit('response.function_call_arguments.delta', { ...named, delta: args });
         emit('response.function_call_arguments.done', { ...named, name, arguments: args });
-        return { arguments: args };
+        return { fields: { arguments: args }, cut: false };
       });
+      if (cancelled.aborted) break;
     }
+    // The text in the pieces the simulated chat fleet streams, one a token, paced as its stream
+    // chunks are (simulation.tokensPerSecond after ttftMs); a cancel stops it mid-output.
+    let unsent = 0;
     if (calls.length === 0) {
-      const text = String(message?.content ?? '');
+      const whole = String(message?.content ?? '');
+      const parts = pieces.length > 0 || !whole ? pieces : [whole];
       const item = {
         id: `item_sim_${++ids}`,
         type: 'message',
@@ -247,17 +256,29 @@ export function openSimulatedRealtime(
         role: 'assistant',
         content: [],
       };
-      emitItem(item, (at) => {
+      await emitItem(item, async (at) => {
         const part = { ...at, content_index: 0 };
         emit('response.content_part.added', { ...part, part: { type: 'text', text: '' } });
-        for (const delta of text.match(/\S+\s*|\s+/g) ?? [])
+        let text = '';
+        let sent = 0;
+        for (const [i, delta] of parts.entries()) {
+          await until(started + pacing.ttftMs + (i + 1) * pacing.msPerPiece);
+          if (cancelled.aborted) break;
           emit('response.output_text.delta', { ...part, delta });
+          text += delta;
+          sent++;
+        }
+        unsent = parts.length - sent;
         emit('response.output_text.done', { ...part, text });
         emit('response.content_part.done', { ...part, part: { type: 'text', text } });
-        return { content: [{ type: 'output_text', text }] };
+        return { fields: { content: [{ type: 'output_text', text }] }, cut: unsent > 0 };
       });
     }
-    finish('completed', null, outputItems, reply.usage?.completion_tokens ?? 0);
+    const total = reply.usage?.completion_tokens ?? 0;
+    // Cancelled mid-output: `cancelled`, its usage the tokens written before the cancel.
+    if (cancelled.aborted)
+      return finish('cancelled', cancelledDetails, outputItems, Math.max(0, total - unsent));
+    finish('completed', null, outputItems, total);
   };
 
   const receive = (text: string) => {
@@ -312,23 +333,10 @@ export function openSimulatedRealtime(
       case 'conversation.item.truncate': {
         const at = indexOf(event.item_id, id, 'item_id');
         if (at < 0) return;
-        const item = items[at]!;
-        if (item.type !== 'message' || item.role !== 'assistant')
-          return error(
-            'invalid_value',
-            'Only assistant message items can be truncated.',
-            id,
-            'item_id',
-          );
-        // Text only: no audio, so 0 ms is its whole length (openapi.yaml: past it, an error).
-        if (event.audio_end_ms !== 0)
-          return error(
-            'invalid_value',
-            `audio_end_ms is past the item's audio (0 ms: the simulated fleet speaks text only).`,
-            id,
-            'audio_end_ms',
-          );
         const { item_id: itemId, content_index: contentIndex, audio_end_ms: audioEndMs } = event;
+        const refusal = truncateRefusal(items[at]!, contentIndex, audioEndMs);
+        if (refusal) return error('invalid_value', refusal.message, id, refusal.param);
+        // Text only: no audio to cut, and no transcript of it (the text part stays).
         return emit('conversation.item.truncated', {
           item_id: itemId,
           content_index: contentIndex,
