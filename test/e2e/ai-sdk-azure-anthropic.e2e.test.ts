@@ -13,6 +13,7 @@ import {
   streamText,
   tool,
   type LanguageModel,
+  type ModelMessage,
 } from 'ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -120,6 +121,67 @@ describe('Vercel AI SDK (@ai-sdk/azure) against the router', () => {
   });
 });
 
+describe('@ai-sdk/azure 4.0.134: configuration updates (GPT-6 deployments) through the router', () => {
+  const sent: Record<string, unknown>[] = [];
+  /** A deployment named for the router, its model given so the SDK knows it takes updates. */
+  const gpt6 = (deployment: string) =>
+    createAzure({
+      apiKey: 'unused',
+      baseURL: `${server.baseUrl}/openai/v1`,
+      fetch: (url, init) => {
+        sent.push(JSON.parse(String(init?.body)) as Record<string, unknown>);
+        return fetch(url, init);
+      },
+    }).responses(deployment, { modelId: 'gpt-6-astra' });
+  const conversation = (update: Record<string, unknown>): ModelMessage[] => [
+    { role: 'user', content: 'Summarize 17 red crates and 26 blue crates.' },
+    { role: 'assistant', content: 'There are red and blue crates.' },
+    { role: 'system', content: '', providerOptions: { azure: update as never } },
+    { role: 'user', content: 'How many crates are there altogether?' },
+  ];
+
+  it('reasoningEffortUpdate and textFormatUpdate are applied from where they stand (they were a 400)', async () => {
+    sent.length = 0;
+    const effort = await generateText({
+      model: gpt6('thinker'),
+      allowSystemInMessages: true,
+      messages: conversation({ reasoningEffortUpdate: 'high' }),
+      maxRetries: 0,
+    });
+    expect(sent[0]!.input).toContainEqual({
+      type: 'configuration_update',
+      reasoning: { effort: 'high' },
+    });
+    expect(effort.response.modelId).toBe('thinker-sim');
+    // The effort is the request's: `small` takes no reasoning parameters.
+    const refused = await generateText({
+      model: gpt6('small'),
+      allowSystemInMessages: true,
+      messages: conversation({ reasoningEffortUpdate: 'high' }),
+      maxRetries: 0,
+    }).catch((e: unknown) => e);
+    expect(APICallError.isInstance(refused)).toBe(true);
+    expect((refused as APICallError).message).toMatch(/small: reasoning/);
+
+    const Count = z.object({ totalCrates: z.number().int() });
+    const json = await generateText({
+      model: gpt6('model-router'),
+      allowSystemInMessages: true,
+      providerOptions: { azure: { textFormat: { type: 'text' } } },
+      messages: conversation({
+        textFormatUpdate: {
+          type: 'json_schema',
+          name: 'crate_count',
+          strict: true,
+          schema: z.toJSONSchema(Count),
+        },
+      }),
+      maxRetries: 0,
+    });
+    expect(Number.isInteger(Count.parse(JSON.parse(json.text)).totalCrates)).toBe(true);
+  });
+});
+
 describe('Vercel AI SDK (@ai-sdk/anthropic) against the router', () => {
   const anthropic = () => createAnthropic({ baseURL: `${server.baseUrl}/v1`, apiKey: 'unused' });
 
@@ -165,6 +227,35 @@ describe('Vercel AI SDK (@ai-sdk/anthropic) against the router', () => {
       ],
     });
     expect(cached.text.length).toBeGreaterThan(0);
+  });
+
+  it('midConversationSystemMessages (4.0.111): a later system message is sent in place and served', async () => {
+    const bodies: Record<string, unknown>[] = [];
+    const provider = createAnthropic({
+      baseURL: `${server.baseUrl}/v1`,
+      apiKey: 'unused',
+      fetch: (url, init) => {
+        bodies.push(JSON.parse(String(init?.body)) as Record<string, unknown>);
+        return fetch(url, init);
+      },
+    });
+    const r = await generateText({
+      model: provider('model-router'),
+      maxOutputTokens: 200,
+      maxRetries: 0,
+      allowSystemInMessages: true,
+      providerOptions: { anthropic: { midConversationSystemMessages: true } },
+      messages: [
+        { role: 'user', content: 'Draft a migration plan.' },
+        { role: 'assistant', content: 'First, inventory the public API.' },
+        { role: 'system', content: 'Reminder: keep it to three steps.' },
+        { role: 'user', content: 'Complete the plan.' },
+      ],
+    });
+    expect(bodies[0]!.system).toBeUndefined();
+    expect(bodies[0]!.messages).toContainEqual(expect.objectContaining({ role: 'system' }));
+    expect(r.text.length).toBeGreaterThan(0);
+    expect(r.response.modelId).toBe('small-sim');
   });
 
   it('thinking options reach a reasoning deployment; errors are APICallError', async () => {

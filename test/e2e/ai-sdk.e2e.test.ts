@@ -7,6 +7,9 @@ import {
   APICallError,
   embed,
   embedMany,
+  experimental_getBatchResults,
+  experimental_getBatchStatus,
+  experimental_startBatch,
   generateText,
   Output,
   stepCountIs,
@@ -18,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
 import { simEmbeddingDeployment, testConfigInput } from '../helpers/test-config.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 let server: SpawnedServer;
 let openai: ReturnType<typeof createOpenAI>;
@@ -246,5 +250,140 @@ describe('Vercel AI SDK (@ai-sdk/openai-compatible) against the router', () => {
     expect((await s.usage).outputTokens).toBeGreaterThan(0);
     const e = await embedMany({ model: router.embeddingModel('embed'), values: ['a', 'b'] });
     expect(e.embeddings).toHaveLength(2);
+  });
+});
+
+describe('@ai-sdk/openai 4.0.116+: tools loaded part-way through a conversation (additional_tools)', () => {
+  it("a system message's and a tool result's additionalTools offer the tool from there on (they were a 400)", async () => {
+    const sent: Record<string, unknown>[] = [];
+    const provider = createOpenAI({
+      baseURL: `${server.baseUrl}/v1`,
+      apiKey: 'unused',
+      fetch: (url, init) => {
+        sent.push(JSON.parse(String(init?.body)) as Record<string, unknown>);
+        return fetch(url, init);
+      },
+    });
+    const cities: string[] = [];
+    const tools = {
+      search: tool({ description: 'Search for tools', inputSchema: z.object({}) }),
+      get_weather: tool({
+        description: 'Get the weather in a city',
+        inputSchema: z.object({ city: z.string() }),
+        execute: async ({ city }) => {
+          cities.push(city);
+          return { city, celsius: 21 };
+        },
+        providerOptions: { openai: { omitFromRequestTools: true } },
+      }),
+    };
+    const getWeather = {
+      type: 'function' as const,
+      name: 'get_weather',
+      description: 'Get the weather in a city',
+      parameters: { type: 'object', properties: { city: { type: 'string' } } },
+    };
+    const loaded = await generateText({
+      model: provider.responses('model-router'),
+      tools,
+      allowSystemInMessages: true,
+      stopWhen: stepCountIs(3),
+      messages: [
+        {
+          role: 'system',
+          content: '',
+          providerOptions: { openai: { additionalTools: [getWeather] } },
+        },
+        { role: 'user', content: 'What is the weather in Rome?' },
+      ],
+    });
+    expect(sent[0]!.tools).toEqual([expect.objectContaining({ name: 'search' })]);
+    expect(sent[0]!.input).toContainEqual(
+      expect.objectContaining({ type: 'additional_tools', role: 'developer' }),
+    );
+    expect(loaded.steps[0]!.toolCalls.map((c) => c.toolName)).toEqual(['get_weather']);
+    expect(cities).toHaveLength(1);
+    expect(loaded.text.length).toBeGreaterThan(0);
+
+    // After a tool result, as a search tool's own result loads what it found.
+    sent.length = 0;
+    const afterResult = await generateText({
+      model: provider.responses('model-router'),
+      tools,
+      messages: [
+        { role: 'user', content: 'Find a tool for the weather in Oslo.' },
+        {
+          role: 'assistant',
+          content: [{ type: 'tool-call', toolCallId: 'search-1', toolName: 'search', input: {} }],
+        },
+        {
+          role: 'tool',
+          content: [
+            {
+              type: 'tool-result',
+              toolCallId: 'search-1',
+              toolName: 'search',
+              output: { type: 'json', value: { found: 'get_weather' } },
+              providerOptions: { openai: { additionalTools: [getWeather] } },
+            },
+          ],
+        },
+        { role: 'user', content: 'Now tell me the weather in Oslo.' },
+      ],
+    });
+    expect(sent[0]!.input).toContainEqual(
+      expect.objectContaining({ type: 'additional_tools', role: 'developer' }),
+    );
+    expect(afterResult.toolCalls.map((c) => c.toolName)).toEqual(['get_weather']);
+  });
+});
+
+describe('the AI SDK Batch API (ai 7.0.174 output, @ai-sdk/openai 4.0.124 outputFileExpiresAfter)', () => {
+  it('startBatch with a structured output and file expiries; status names the output file; results parsed', async () => {
+    const sent: Record<string, unknown>[] = [];
+    const provider = createOpenAI({
+      baseURL: `${server.baseUrl}/v1`,
+      apiKey: 'unused',
+      fetch: (url, init) => {
+        if (String(url).endsWith('/batches') && init?.method === 'POST')
+          sent.push(JSON.parse(String(init.body)) as Record<string, unknown>);
+        return fetch(url, init);
+      },
+    });
+    const City = z.object({ city: z.string(), country: z.string() });
+    const output = Output.object({ schema: City });
+    const batch = await experimental_startBatch({
+      provider,
+      output,
+      requests: ['France', 'Japan'].map((country) => ({
+        id: country,
+        type: 'text' as const,
+        model: 'model-router',
+        prompt: `The capital of ${country}?`,
+      })),
+      providerOptions: { openai: { inputFileExpiresAfter: 3600, outputFileExpiresAfter: 7200 } },
+    });
+    expect(sent[0]).toMatchObject({
+      output_expires_after: { anchor: 'created_at', seconds: 7200 },
+    });
+    const done = await waitFor(
+      async () => {
+        const status = await experimental_getBatchStatus({ provider, batch });
+        expect(status.status).toBe('completed');
+        return status;
+      },
+      { timeout: 20_000, interval: 200 },
+    );
+    expect(done.providerMetadata?.openai?.outputFileId).toMatch(/^file-/);
+    const results = [];
+    for await (const item of experimental_getBatchResults({ provider, batch, output }))
+      results.push(item);
+    expect(results.map((r) => r.id).sort()).toEqual(['France', 'Japan']);
+    for (const r of results) {
+      expect(r.status, r.id).toBe('succeeded');
+      // Parsed with the output given (ai 7.0.174), from the JSON the router's model wrote.
+      const parsed = (r as { output?: unknown }).output;
+      expect(City.parse(parsed), r.id).toEqual(JSON.parse((r as { text: string }).text));
+    }
   });
 });

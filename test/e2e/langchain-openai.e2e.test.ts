@@ -4,8 +4,9 @@
 // in both of its methods, usage_metadata equal to what the router sent, and its error classes.
 import { ContextOverflowError } from '@langchain/core/errors';
 import {
+  AIMessage,
   HumanMessage,
-  type AIMessage,
+  SystemMessage,
   type AIMessageChunk,
   type ToolMessage,
 } from '@langchain/core/messages';
@@ -384,5 +385,88 @@ describe('LangChain AzureChatOpenAI and embeddings against the router', () => {
       maxRetries: 0,
     });
     expect(await viaAzure.embedQuery('How do I reset my password?')).toEqual(one);
+  });
+});
+
+describe('what @langchain/openai 1.5.9–1.6.0 sends', () => {
+  /** A ChatOpenAI that keeps each request body it sends. */
+  const watched = (fields: ChatOpenAIFields = {}) => {
+    const sent: Record<string, unknown>[] = [];
+    const model = new ChatOpenAI({
+      apiKey: KEY,
+      maxRetries: 0,
+      ...fields,
+      configuration: {
+        baseURL: `${server.baseUrl}/v1`,
+        fetch: (url, init) => {
+          sent.push(JSON.parse(String(init?.body)) as Record<string, unknown>);
+          return fetch(url, init);
+        },
+      },
+    });
+    return { model, sent };
+  };
+
+  it('a configuration_update content block (1.5.12) sets the reasoning effort from there on (it was a 400)', async () => {
+    const conversation = [
+      new HumanMessage('Draft a plan.'),
+      new AIMessage('First, list the steps.'),
+      new HumanMessage({
+        content: [
+          { type: 'configuration_update', reasoning: { effort: 'high' } },
+          { type: 'text', text: 'Now finish it.' },
+        ],
+      }),
+    ];
+    const { model, sent } = watched({ model: 'thinker', useResponsesApi: true });
+    const ai = await model.invoke(conversation);
+    expect(sent[0]!.input).toContainEqual({
+      type: 'configuration_update',
+      reasoning: { effort: 'high' },
+    });
+    expect(ai.text.length).toBeGreaterThan(0);
+    expect(ai.response_metadata.model_name).toBe('thinker-sim');
+    // The update's effort is the request's: a deployment that takes no reasoning parameters,
+    // asked for by name, cannot serve it (and serves the same conversation without the update).
+    const plain = watched({ model: 'small', useResponsesApi: true }).model;
+    const err = await plain.invoke(conversation).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAIClient.BadRequestError);
+    expect((err as Error).message).toMatch(/small: reasoning/);
+    const served = await plain.invoke(conversation.slice(0, 2));
+    expect(served.response_metadata.model_name).toBe('small-sim');
+  });
+
+  it('prompt cache options and content-block breakpoints (1.6.0), and promptCacheRetention sent as "in_memory"', async () => {
+    for (const useResponsesApi of [false, true]) {
+      const { model, sent } = watched({
+        model: 'model-router',
+        useResponsesApi,
+        promptCacheKey: 'tenant:acme:support-v1',
+        promptCacheRetention: 'in-memory' as 'in_memory',
+        promptCacheOptions: { mode: 'explicit', ttl: '30m' },
+      });
+      const ai = await model.invoke([
+        new SystemMessage({
+          content: [
+            {
+              type: 'text',
+              text: 'Stable instructions.',
+              prompt_cache_breakpoint: { mode: 'explicit' },
+            },
+          ],
+        }),
+        new HumanMessage('Current request'),
+      ]);
+      const api = useResponsesApi ? 'responses' : 'chat';
+      expect(ai.text.length, api).toBeGreaterThan(0);
+      expect(sent[0], api).toMatchObject({
+        prompt_cache_key: 'tenant:acme:support-v1',
+        prompt_cache_retention: 'in_memory',
+        prompt_cache_options: { mode: 'explicit', ttl: '30m' },
+      });
+      expect(JSON.stringify(sent[0]), api).toContain(
+        '"prompt_cache_breakpoint":{"mode":"explicit"}',
+      );
+    }
   });
 });

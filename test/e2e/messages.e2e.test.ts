@@ -1,17 +1,30 @@
 // The official `@anthropic-ai/sdk` against the BUILT router's `/v1/messages` (simulated fleet):
 // text, streaming, tools, router and concrete deployments, Anthropic-shaped errors.
 import Anthropic from '@anthropic-ai/sdk';
+import { zodOutputFormat } from '@anthropic-ai/sdk/helpers/zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { countPromptTokens } from '../../src/core/prompt-text.js';
 import { messagesToChat } from '../../src/http/anthropic/messages-convert.js';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
-import { testConfigInput } from '../helpers/test-config.js';
+import { simDeployment, testConfigInput } from '../helpers/test-config.js';
 
 let server: SpawnedServer;
 let client: Anthropic;
 
 beforeAll(async () => {
-  server = await spawnServer(testConfigInput());
+  const input = testConfigInput();
+  // Breaks every stream after its first tokens (for the mid-stream error below).
+  input.deployments.push(
+    simDeployment('dropper', {
+      simulation: {
+        ttftMs: 0,
+        tokensPerSecond: 1_000_000,
+        failure: { kind: 'drop-mid-stream', rate: 1 },
+      },
+    }),
+  );
+  server = await spawnServer(input);
   client = new Anthropic({ baseURL: server.baseUrl, apiKey: 'unused', maxRetries: 0 });
 });
 
@@ -315,5 +328,63 @@ describe('Anthropic Messages through the router', () => {
     expect(start.message.usage.input_tokens).toBeGreaterThan(8 * 500);
     // The simulated fleet takes no context editing: said, not silently dropped.
     expect(response.headers.get('x-router-warnings')).toMatch(/context_management dropped/);
+  });
+
+  it('@anthropic-ai/sdk 1.17 error messages: the API message with error_code, request_id, path and type; err.request', async () => {
+    const refused = await client.messages
+      .create({
+        model: 'model-router',
+        max_tokens: 10,
+        messages: [{ role: 'user', content: 'x' }],
+        thread: { id: 'thr_1' },
+      } as never)
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(Anthropic.BadRequestError);
+    const err = refused as InstanceType<typeof Anthropic.BadRequestError>;
+    expect(err.requestID).toMatch(/^req_/);
+    expect(err.message).toBe(
+      `400 ${err.apiMessage} (error_code: thread_unsupported_request, request_id: ${err.requestID}, path: /v1/messages, type: invalid_request_error)`,
+    );
+    expect(err.request).toEqual({ method: 'post', url: `${server.baseUrl}/v1/messages` });
+  });
+
+  it('a stream the upstream breaks mid-way ends in an APIError of the error event (1.17 raises APIConnectionError only for a dropped connection)', async () => {
+    const stream = client.messages.stream({
+      model: 'dropper',
+      max_tokens: 200,
+      messages: [{ role: 'user', content: 'Tell me a long story' }],
+    });
+    let text = '';
+    stream.on('text', (t) => (text += t));
+    const err = await stream.finalMessage().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.APIError);
+    expect(err).not.toBeInstanceOf(Anthropic.APIConnectionError);
+    expect((err as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({
+      type: 'error',
+      error: { type: expect.stringMatching(/_error$/) },
+    });
+    expect(text.length).toBeGreaterThan(0);
+  });
+
+  it("messages.parse with 1.17's schemas: a description beside a $ref is sent, taken and answered", async () => {
+    const Address = z.object({ city: z.string(), zip: z.string() });
+    const Person = z.object({
+      home: Address.describe('Where they live'),
+      work: Address.describe('Where they work'),
+      nickname: z.string().optional().describe('What friends call them'),
+    });
+    const format = zodOutputFormat(Person);
+    // What 1.17 changed: the description now rides beside the $ref (it was dropped).
+    expect((format.schema as { properties: Record<string, unknown> }).properties.home).toEqual({
+      $ref: expect.stringMatching(/^#\/\$defs\//),
+      description: 'Where they live',
+    });
+    const answer = await client.messages.parse({
+      model: 'model-router',
+      max_tokens: 500,
+      messages: [{ role: 'user', content: 'A person, please' }],
+      output_config: { format },
+    });
+    expect(Person.parse(answer.parsed_output)).toEqual(answer.parsed_output);
   });
 });

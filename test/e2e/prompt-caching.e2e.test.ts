@@ -6,6 +6,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
+import { HumanMessage, SystemMessage } from '@langchain/core/messages';
+import { ChatOpenAI } from '@langchain/openai';
+import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJsonBody } from '../helpers/fake-http.js';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
@@ -314,5 +317,94 @@ describe('prompt caching through the router', () => {
     expect(((await direct.json()) as { error: { message: string } }).error.message).toMatch(
       /claude: files/,
     );
+  });
+});
+
+describe("OpenAI's own breakpoints (prompt_cache_breakpoint: @langchain/openai 1.6, the AI SDK)", () => {
+  it('reach Claude as its cache_control marks (an hour where a lifetime is asked), an OpenAI upstream as sent', async () => {
+    const openai = new OpenAI({ baseURL: `${server.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
+    // LangChain's ChatOpenAI 1.6 on Chat Completions: a breakpoint on the stable system text.
+    const chat = (model: string) =>
+      new ChatOpenAI({
+        model,
+        apiKey: 'unused',
+        maxRetries: 0,
+        configuration: { baseURL: `${server.baseUrl}/v1` },
+      }).invoke(
+        [
+          new SystemMessage({
+            content: [
+              {
+                type: 'text',
+                text: 'Long project instructions.',
+                prompt_cache_breakpoint: { mode: 'explicit' },
+              },
+            ],
+          }),
+          new HumanMessage('Fix the bug.'),
+        ],
+        { promptCacheOptions: { mode: 'explicit', ttl: '30m' } },
+      );
+    received.length = 0;
+    await chat('claude');
+    expect(received[0]!.path).toBe('/v1/messages');
+    expect(received[0]!.body.system).toEqual([
+      { type: 'text', text: 'Long project instructions.', cache_control: EPHEMERAL },
+    ]);
+    await chat('gpt');
+    expect(received[1]!.path).toBe('/v1/chat/completions');
+    expect(received[1]!.body).toMatchObject({
+      prompt_cache_options: { mode: 'explicit', ttl: '30m' },
+      messages: [
+        {
+          role: 'system',
+          content: [
+            {
+              type: 'text',
+              text: 'Long project instructions.',
+              prompt_cache_breakpoint: { mode: 'explicit' },
+            },
+          ],
+        },
+        { role: 'user', content: 'Fix the bug.' },
+      ],
+    });
+    expect(JSON.stringify(received[1]!.body)).not.toContain('cache_control');
+
+    // Claude's cache writes and reads, as LangChain (1.5.9+) reads them from the router's usage.
+    const usage = (await chat('claude')).usage_metadata;
+    expect(usage?.input_token_details).toMatchObject({ cache_creation: 3000, cache_read: 9000 });
+
+    // The Responses API, bridged: a breakpoint with its own lifetime on an input_text part.
+    received.length = 0;
+    for (const model of ['claude', 'gpt'])
+      await openai.responses.create({
+        model,
+        input: [
+          {
+            role: 'user',
+            content: [
+              {
+                type: 'input_text',
+                text: 'A long document.',
+                prompt_cache_breakpoint: { mode: 'explicit', ttl: '12h' },
+              } as OpenAI.Responses.ResponseInputText,
+              { type: 'input_text', text: 'Summarize it.' },
+            ],
+          },
+        ],
+      });
+    expect((received[0]!.body.messages as { content: unknown }[])[0]!.content).toEqual([
+      { type: 'text', text: 'A long document.', cache_control: { type: 'ephemeral', ttl: '1h' } },
+      { type: 'text', text: 'Summarize it.' },
+    ]);
+    expect((received[1]!.body.messages as { content: unknown }[])[0]!.content).toEqual([
+      {
+        type: 'text',
+        text: 'A long document.',
+        prompt_cache_breakpoint: { mode: 'explicit', ttl: '12h' },
+      },
+      { type: 'text', text: 'Summarize it.' },
+    ]);
   });
 });

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { hashApiKey } from '../../src/auth/api-key.js';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server.js';
 import { simDeployment, testConfigInput } from '../helpers/test-config.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const KEY = 'sk-sdk-surface';
 const POOR_KEY = 'sk-sdk-surface-poor';
@@ -601,5 +602,168 @@ describe('what OpenAI echoes and streams', () => {
     }
     expect(polled.status).toBe('completed');
     expect(polled.completed_at!).toBeGreaterThanOrEqual(polled.created_at);
+  });
+});
+
+describe("the newest SDKs' request fields (openai 7.60, @anthropic-ai/sdk 1.17)", () => {
+  it('responses background_options (openai 7.58): a 2h window runs in the background; one OpenAI refuses is a 400 whichever model would serve (it was served)', async () => {
+    const queued = await client.responses.create({
+      model: 'model-router',
+      input: 'hi',
+      background: true,
+      background_options: { completion_window: '2h', continuation_id: 'nightly-report' },
+    });
+    expect(queued.status).toBe('queued');
+    const done = await waitFor(async () => {
+      const r = await client.responses.retrieve(queued.id);
+      expect(r.status).toBe('completed');
+      return r;
+    });
+    expect(done.output_text.length).toBeGreaterThan(0);
+    const soonest = await client.responses.create({
+      model: 'model-router',
+      input: 'hi',
+      background_options: { completion_window: 'soonest' },
+    });
+    expect(soonest.status).toBe('completed');
+
+    const refused = async (p: Promise<unknown>, param: string, words: RegExp) => {
+      const err = await caught(p);
+      expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(err).toMatchObject({ status: 400, param });
+      expect((err as Error).message).toMatch(words);
+    };
+    const window = 'background_options.completion_window';
+    await refused(
+      client.responses.create({
+        model: 'model-router',
+        input: 'hi',
+        background_options: { completion_window: '8h' },
+      }),
+      window,
+      /needs background: true/,
+    );
+    await refused(
+      client.responses.create({
+        model: 'model-router',
+        input: 'hi',
+        background: true,
+        stream: true,
+        background_options: { completion_window: '2h' },
+      }),
+      window,
+      /cannot be streamed/,
+    );
+    await refused(
+      client.responses.create({
+        model: 'model-router',
+        input: 'hi',
+        background: true,
+        service_tier: 'priority',
+        background_options: { completion_window: '2h' },
+      }),
+      window,
+      /Standard processing/,
+    );
+    await refused(
+      client.responses.create({
+        model: 'model-router',
+        input: 'hi',
+        background: true,
+        background_options: { completion_window: '3h' as '2h' },
+      }),
+      window,
+      /'soonest', '2h', '8h'|soonest.*2h.*8h/,
+    );
+    await refused(
+      client.responses.create({
+        model: 'model-router',
+        input: 'hi',
+        background_options: { continuation_id: 7 as unknown as string },
+      }),
+      'background_options.continuation_id',
+      /must be a string/,
+    );
+  });
+});
+
+describe('configuration_update input items (LangChain 1.5.12+ sends them)', () => {
+  const Plan = z.object({ steps: z.array(z.string()) });
+
+  it("the last update's text.format and reasoning.effort are the answer's; a bad one is a 400 naming it", async () => {
+    const answer = await client.responses.create({
+      model: 'model-router',
+      input: [
+        { role: 'user', content: 'Draft a plan.' },
+        { role: 'assistant', content: 'First, list the steps.' },
+        { type: 'configuration_update', text: { format: zodTextFormat(Plan, 'plan') } },
+        { role: 'user', content: 'Now as JSON.' },
+      ],
+    });
+    expect(Plan.parse(JSON.parse(answer.output_text)).steps).toBeInstanceOf(Array);
+    // A later update to plain text wins over an earlier one and over the request's own format.
+    const plain = await client.responses.create({
+      model: 'model-router',
+      text: { format: zodTextFormat(Plan, 'plan') },
+      input: [
+        { type: 'configuration_update', text: { format: zodTextFormat(Plan, 'plan') } },
+        { type: 'configuration_update', text: { format: { type: 'text' } } },
+        { role: 'user', content: 'Now in words.' },
+      ],
+    });
+    expect(() => JSON.parse(plain.output_text) as unknown).toThrow();
+    // Its effort reached routing: `small`, asked for by name, takes no reasoning parameters.
+    const err = await caught(
+      client.responses.create({
+        model: 'small',
+        input: [
+          { type: 'configuration_update', reasoning: { effort: 'high' } },
+          { role: 'user', content: 'hi' },
+        ],
+      }),
+    );
+    expect(err).toMatchObject({ status: 400 });
+    expect((err as Error).message).toMatch(/small: reasoning/);
+    for (const [update, param] of [
+      [{ reasoning: { effort: 'extreme' } }, 'input[0].reasoning.effort'],
+      [{ reasoning: 'high' }, 'input[0].reasoning'],
+      [{ text: { format: { type: 'json_object' } } }, 'input[0].text.format.type'],
+      [{ text: { format: { type: 'json_schema', name: 'x' } } }, 'input[0].text.format.schema'],
+    ] as const) {
+      const bad = await caught(
+        client.responses.create({
+          model: 'model-router',
+          input: [
+            { type: 'configuration_update', ...update } as OpenAI.Responses.ResponseInputItem,
+            { role: 'user', content: 'hi' },
+          ],
+        }),
+      );
+      expect(bad, param).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(bad, param).toMatchObject({ status: 400, param });
+    }
+  });
+
+  it('additional_tools items (the AI SDK sends them): a bad role or tool list is a 400 naming it', async () => {
+    for (const [item, param] of [
+      [{ type: 'additional_tools', role: 'user', tools: [] }, 'input[0].role'],
+      [{ type: 'additional_tools', role: 'developer' }, 'input[0].tools'],
+      [
+        { type: 'additional_tools', role: 'developer', tools: ['get_weather'] },
+        'input[0].tools[0]',
+      ],
+    ] as const) {
+      const bad = await caught(
+        client.responses.create({
+          model: 'model-router',
+          input: [
+            item as unknown as OpenAI.Responses.ResponseInputItem,
+            { role: 'user', content: 'hi' },
+          ],
+        }),
+      );
+      expect(bad, param).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(bad, param).toMatchObject({ status: 400, param });
+    }
   });
 });

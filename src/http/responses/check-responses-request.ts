@@ -71,40 +71,16 @@ export function checkResponsesRequest(body: Json): void {
   if (Array.isArray(body.include)) checkIncludable(body.include, 'include');
   const reasoning = body.reasoning as Json | null | undefined;
   if (isObject(reasoning)) checkReasoningEffort(reasoning.effort, 'reasoning.effort');
-  const format = isObject(body.text) ? body.text.format : undefined;
-  if (format !== undefined && format !== null) {
-    if (!isObject(format) || typeof format.type !== 'string' || !FORMATS.has(format.type))
-      throw invalidRequest(
-        "'text.format.type' must be one of text, json_object, json_schema.",
-        'text.format.type',
-        'invalid_value',
-      );
-    if (format.type === 'json_schema' && !isObject(format.schema))
-      throw invalidRequest(
-        "'text.format.schema' is required when text.format.type is json_schema (a JSON Schema object).",
-        'text.format.schema',
-        'missing_required_parameter',
-      );
-    // OpenAI's words and param (openapi.yaml `TextResponseFormatJsonSchema`: `name` is required).
-    if (format.type === 'json_schema') {
-      checkSchemaName(format, 'text.format.name');
-      checkFormatSchema(format.schema, 'text.format.schema');
-    }
-    // The bridge reads `strict === true`: anything else but a boolean was taken as false.
-    const strict = format.strict;
-    if (format.type === 'json_schema' && strict != null && typeof strict !== 'boolean')
-      throw invalidRequest(
-        `'text.format.strict' must be a boolean; got ${describeValue(strict)}.`,
-        'text.format.strict',
-        'invalid_type',
-      );
-  }
+  checkTextFormat(isObject(body.text) ? body.text.format : undefined, 'text.format');
   checkNamedFunction(body);
   checkContextManagement(body.context_management);
+  checkBackgroundOptions(body);
   if (Array.isArray(body.input))
     body.input.forEach((item, i) => {
       if (!isObject(item)) return;
       const path = `input[${i}]`;
+      if (item.type === 'configuration_update') return checkConfigurationUpdate(item, path);
+      if (item.type === 'additional_tools') return checkAdditionalTools(item, path);
       const call = item.type === 'function_call' || item.type === 'custom_tool_call';
       const output =
         item.type === 'function_call_output' || item.type === 'custom_tool_call_output';
@@ -145,6 +121,89 @@ export function checkResponsesRequest(body: Json): void {
     });
 }
 
+/** A `text.format` (at `param`): text, json_object or json_schema, the schema's as OpenAI checks it. */
+function checkTextFormat(
+  format: unknown,
+  param: string,
+  formats: ReadonlySet<string> = FORMATS,
+): void {
+  if (format === undefined || format === null) return;
+  if (!isObject(format) || typeof format.type !== 'string' || !formats.has(format.type))
+    throw invalidRequest(
+      `'${param}.type' must be one of ${[...formats].join(', ')}.`,
+      `${param}.type`,
+      'invalid_value',
+    );
+  if (format.type === 'json_schema' && !isObject(format.schema))
+    throw invalidRequest(
+      `'${param}.schema' is required when ${param}.type is json_schema (a JSON Schema object).`,
+      `${param}.schema`,
+      'missing_required_parameter',
+    );
+  // OpenAI's words and param (openapi.yaml `TextResponseFormatJsonSchema`: `name` is required).
+  if (format.type === 'json_schema') {
+    checkSchemaName(format, `${param}.name`);
+    checkFormatSchema(format.schema, `${param}.schema`);
+  }
+  // The bridge reads `strict === true`: anything else but a boolean was taken as false.
+  const strict = format.strict;
+  if (format.type === 'json_schema' && strict != null && typeof strict !== 'boolean')
+    throw invalidRequest(
+      `'${param}.strict' must be a boolean; got ${describeValue(strict)}.`,
+      `${param}.strict`,
+      'invalid_type',
+    );
+}
+
+/** openai-node `ResponseConfigurationUpdateItemParam.Text.format`: no json_object. */
+const UPDATE_FORMATS = new Set(['text', 'json_schema']);
+
+/**
+ * A `configuration_update` input item (openai-node `ResponseConfigurationUpdateItemParam`, which
+ * `@langchain/openai` 1.5.12+ sends for its content block of that name): `reasoning.effort` and
+ * `text.format` checked as the request's own are, since the bridge applies them the same way.
+ */
+function checkConfigurationUpdate(item: Json, path: string): void {
+  for (const key of ['reasoning', 'text'] as const)
+    if (item[key] !== undefined && item[key] !== null && !isObject(item[key]))
+      throw invalidRequest(
+        `'${path}.${key}' must be an object; got ${describeValue(item[key])}.`,
+        `${path}.${key}`,
+        'invalid_type',
+      );
+  if (isObject(item.reasoning))
+    checkReasoningEffort(item.reasoning.effort, `${path}.reasoning.effort`);
+  if (isObject(item.text)) checkTextFormat(item.text.format, `${path}.text.format`, UPDATE_FORMATS);
+}
+
+/**
+ * An `additional_tools` input item (openai-node `ResponseInputItem.AdditionalTools`; the AI SDK's
+ * `additionalTools` option sends it): `role` `developer`, the only one OpenAI takes, and `tools`
+ * a list of tool definitions, which the bridge offers beside the request's (responses-convert.ts).
+ */
+function checkAdditionalTools(item: Json, path: string): void {
+  if (item.role !== undefined && item.role !== 'developer')
+    throw invalidRequest(
+      `'${path}.role' must be "developer" (the only role that provides additional tools); got ${describeValue(item.role)}.`,
+      `${path}.role`,
+      'invalid_value',
+    );
+  if (!Array.isArray(item.tools))
+    throw invalidRequest(
+      `'${path}.tools' is required: a list of tool definitions, as in the request's 'tools'.`,
+      `${path}.tools`,
+      'missing_required_parameter',
+    );
+  item.tools.forEach((tool, j) => {
+    if (!isObject(tool) || typeof tool.type !== 'string')
+      throw invalidRequest(
+        `'${path}.tools[${j}]' must be a tool definition with a 'type'; got ${describeValue(tool)}.`,
+        `${path}.tools[${j}]`,
+        'invalid_type',
+      );
+  });
+}
+
 /**
  * A tool_choice `{type: 'function', name}` (with `namespace`, for a member of a namespace tool)
  * must name a function tool of the request; `{type: 'custom', name}` a custom tool.
@@ -168,6 +227,46 @@ function checkNamedFunction(body: Json): void {
     throw invalidRequest(
       `'tool_choice' ${why}: name a ${tc.type === 'custom' ? 'custom tool' : 'function'} in 'tools', or send it there.`,
       'tool_choice',
+      'invalid_value',
+    );
+}
+
+/** openai-node 7.58 `ResponseCreateParams.BackgroundOptions.completion_window`. */
+const COMPLETION_WINDOWS = ['soonest', '2h', '8h'];
+/** The service tiers that are Standard processing, which the `2h` and `8h` windows require. */
+const STANDARD_TIERS = ['auto', 'default'];
+
+/**
+ * `background_options` (openai-node 7.58): a `completion_window` of `2h` or `8h` needs
+ * `background: true`, Standard processing and no `stream`, or OpenAI refuses it; refused here too,
+ * so the answer does not depend on which deployment routing picks. The router runs a background
+ * response at once, which meets either window.
+ */
+function checkBackgroundOptions(body: Json): void {
+  const options = body.background_options;
+  if (options === undefined || options === null) return;
+  checkFieldType(body, 'background_options', 'object');
+  const { completion_window: window, continuation_id: continuation } = options as Json;
+  checkOneOf(window, 'background_options.completion_window', COMPLETION_WINDOWS);
+  if (continuation !== undefined && continuation !== null && typeof continuation !== 'string')
+    throw invalidRequest(
+      `'background_options.continuation_id' must be a string; got ${describeValue(continuation)}.`,
+      'background_options.continuation_id',
+      'invalid_type',
+    );
+  if (window !== '2h' && window !== '8h') return;
+  const why =
+    body.background !== true
+      ? 'needs background: true'
+      : body.stream === true
+        ? 'cannot be streamed: leave stream out or set it to false'
+        : typeof body.service_tier === 'string' && !STANDARD_TIERS.includes(body.service_tier)
+          ? `needs Standard processing: leave service_tier out or set it to "auto" or "default", not "${body.service_tier}"`
+          : undefined;
+  if (why)
+    throw invalidRequest(
+      `'background_options.completion_window' "${window}" ${why}; or leave background_options out to run it as soon as possible.`,
+      'background_options.completion_window',
       'invalid_value',
     );
 }

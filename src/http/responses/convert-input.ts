@@ -13,6 +13,17 @@ import { localCallToChat, localOutputText } from './local-tools.js';
 import type { Json } from './responses-convert.js';
 
 /**
+ * A part's explicit prompt-caching breakpoint (openai-node `prompt_cache_breakpoint`, which
+ * `@langchain/openai` 1.6 and the AI SDK set), kept on the chat part: an OpenAI upstream gets it as
+ * sent, Claude as its `cache_control` mark (providers/anthropic/anthropic-content-blocks.ts).
+ */
+function breakpointOf(p: Json): { prompt_cache_breakpoint?: Json } {
+  return isObject(p.prompt_cache_breakpoint)
+    ? { prompt_cache_breakpoint: p.prompt_cache_breakpoint }
+    : {};
+}
+
+/**
  * Content parts of a Responses message (`at` its `content`, or a function output's `output`) → chat
  * content (a string when it is text only).
  */
@@ -23,7 +34,7 @@ function convertContent(content: unknown, at: string): ChatMessage['content'] {
   const parts = content.map((p, i) => {
     if (!isObject(p)) throw invalidRequest(`${at}[${i}] must be an object.`, `${at}[${i}]`);
     if (p.type === 'input_text' || p.type === 'output_text' || p.type === 'text')
-      return { type: 'text' as const, text: String(p.text ?? '') };
+      return { type: 'text' as const, text: String(p.text ?? ''), ...breakpointOf(p) };
     if (p.type === 'input_image') {
       const url = typeof p.image_url === 'string' ? p.image_url : undefined;
       if (!url)
@@ -41,6 +52,7 @@ function convertContent(content: unknown, at: string): ChatMessage['content'] {
         type: 'image_url' as const,
         image_url: { url, detail: (p.detail as 'auto' | 'low' | 'high' | undefined) ?? 'auto' },
         [CLIENT_PATH]: `${at}[${i}].image_url`,
+        ...breakpointOf(p),
       };
     }
     if (p.type === 'input_file') {
@@ -55,14 +67,20 @@ function convertContent(content: unknown, at: string): ChatMessage['content'] {
           `${at}[${i}] needs file_data (a data URL) or file_id; file_url is not supported by this router.`,
           `${at}[${i}]`,
         );
-      return { type: 'file' as const, file, [CLIENT_PATH]: `${at}[${i}].file_data` };
+      return {
+        type: 'file' as const,
+        file,
+        [CLIENT_PATH]: `${at}[${i}].file_data`,
+        ...breakpointOf(p),
+      };
     }
     throw invalidRequest(
       `${at}[${i}].type "${String(p.type)}" is not supported; use input_text, input_image or input_file.`,
       `${at}[${i}].type`,
     );
   });
-  return parts.every((p) => p.type === 'text')
+  // Text only is one string, but for a breakpoint, which marks the end of its own part.
+  return parts.every((p) => p.type === 'text' && !('prompt_cache_breakpoint' in p))
     ? parts.map((p) => (p as { text: string }).text).join('\n')
     : (parts as ChatMessage['content']);
 }
@@ -168,6 +186,8 @@ export function convertInput(input: unknown): ChatMessage[] {
     // or a web search Claude ran for this bridge): its findings are in the answer that follows,
     // and chat has no place for the call itself, so it is left out.
     if (HOSTED_CALL_ITEMS.has(String(item.type))) return;
+    // Settings and tools, not a turn: responses-convert.ts applies them to the request.
+    if (item.type === 'configuration_update' || item.type === 'additional_tools') return;
     if (item.type === 'item_reference')
       // Resolved before conversion (item-references.ts); one here was not looked up.
       throw invalidRequest(

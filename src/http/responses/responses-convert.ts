@@ -57,7 +57,7 @@ export function responsesToChat(
   // OpenRouter's routing fields are the gateway's to apply, as on Chat Completions.
   for (const key of OPENROUTER_FIELDS)
     if (body[key] !== undefined) (chat as Record<string, unknown>)[key] = body[key];
-  applyTools(chat, body);
+  applyTools(chat, withAdditionalTools(body));
   if (typeof body.parallel_tool_calls === 'boolean')
     chat.parallel_tool_calls = body.parallel_tool_calls;
   if (typeof body.max_output_tokens === 'number')
@@ -86,9 +86,12 @@ export function responsesToChat(
     chat.logprobs = true;
     if (typeof body.top_logprobs === 'number') chat.top_logprobs = body.top_logprobs;
   }
-  const effort = isObject(body.reasoning) ? body.reasoning.effort : undefined;
+  const updated = configurationUpdates(body.input);
+  const effort = updated.effort ?? (isObject(body.reasoning) ? body.reasoning.effort : undefined);
   if (typeof effort === 'string') chat.reasoning_effort = effort as ChatRequest['reasoning_effort'];
-  const format = isObject(body.text) && isObject(body.text.format) ? body.text.format : undefined;
+  const format =
+    updated.format ??
+    (isObject(body.text) && isObject(body.text.format) ? body.text.format : undefined);
   if (format?.type === 'json_object') chat.response_format = { type: 'json_object' };
   if (format?.type === 'json_schema')
     chat.response_format = {
@@ -106,4 +109,49 @@ export function responsesToChat(
   if (typeof body.previous_response_id === 'string')
     chat.previous_response_id = body.previous_response_id;
   return { chat, history, instructions };
+}
+
+/**
+ * The settings the input's `configuration_update` items leave in effect (openai-node
+ * `ResponseConfigurationUpdateItemParam`: each holds "until a later update replaces it"), which
+ * the answer, coming after them all, is made with: they win over the request's `reasoning` and
+ * `text.format`. An update without an effort (or `null`) leaves it as it was, as the AI SDK reads
+ * it. Checked in check-responses-request.ts.
+ */
+function configurationUpdates(input: unknown): { effort?: string; format?: Json } {
+  const updated: { effort?: string; format?: Json } = {};
+  if (!Array.isArray(input)) return updated;
+  for (const item of input) {
+    if (!isObject(item) || item.type !== 'configuration_update') continue;
+    if (isObject(item.reasoning) && typeof item.reasoning.effort === 'string')
+      updated.effort = item.reasoning.effort;
+    if (isObject(item.text) && isObject(item.text.format)) updated.format = item.text.format;
+  }
+  return updated;
+}
+
+/**
+ * The request with the tools its `additional_tools` input items load (the AI SDK's
+ * `additionalTools`, after a tool search, say) offered beside its own: chat has no tools that
+ * appear part-way through a conversation, and the calls of such a tool come after its item anyway.
+ * A loaded tool of a type and name the request has already replaces that definition.
+ */
+function withAdditionalTools(body: Json): Json {
+  if (!Array.isArray(body.input)) return body;
+  const loaded = body.input.flatMap((item) =>
+    isObject(item) && item.type === 'additional_tools' && Array.isArray(item.tools)
+      ? (item.tools as unknown[]).filter(isObject)
+      : [],
+  );
+  if (loaded.length === 0) return body;
+  const key = (t: Json) => `${String(t.type)}:${String(t.name)}`;
+  const later = new Set(loaded.map(key));
+  const own = (Array.isArray(body.tools) ? body.tools : []).filter(
+    (t) => !isObject(t) || !later.has(key(t)),
+  );
+  const tools = [
+    ...own,
+    ...loaded.filter((t, i) => loaded.findLastIndex((u) => key(u) === key(t)) === i),
+  ];
+  return { ...body, tools };
 }

@@ -263,7 +263,8 @@ export async function streamResponseEvents(
  * The request the native upstream gets: the client's, with the conversation expanded, without
  * the reasoning items this router wrote for Claude's thinking (the upstream could not read them;
  * its own reasoning items go to it as they came), and in the foreground: the router runs a
- * background response itself, so the upstream must not queue it. Earlier calls of namespace
+ * background response itself, so the upstream must not queue it (nor get `background_options`,
+ * whose `2h` and `8h` windows it refuses without `background: true`). Earlier calls of namespace
  * members go back with their `namespace` and own `name`, as the client and the upstream wrote
  * them (the stored conversation names them as chat does), by the namespace tools of this request
  * or of the response it continues.
@@ -278,12 +279,14 @@ function nativeRequestBody(
   const {
     previous_response_id: _previous,
     background: _background,
+    background_options: _backgroundOptions,
     conversation: _conversation,
     context_management: _compaction,
     ...rest
   } = body;
   void _previous;
   void _background;
+  void _backgroundOptions;
   void _conversation;
   void _compaction;
   // OpenRouter's routing fields are the router's (the bridged chat request carries them).

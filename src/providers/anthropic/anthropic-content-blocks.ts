@@ -82,10 +82,20 @@ function documentBlock(
   return { type: 'document', source: { type: 'base64', media_type: mediaType, data }, ...title };
 }
 
-/** A part's or tool's prompt-caching breakpoint, as OpenAI-format clients mark it for Claude. */
+/**
+ * A part's or tool's prompt-caching breakpoint, as OpenAI-format clients mark it for Claude:
+ * Anthropic's `cache_control`, or OpenAI's own `prompt_cache_breakpoint` (openai-node's content
+ * parts; `@langchain/openai` 1.6 and the AI SDK send it), an ephemeral mark for Claude, kept an
+ * hour where it asks for a lifetime (`30m` or `12h`: Claude keeps a mark 5 minutes or an hour).
+ */
 export function cacheMark(p: unknown): { cache_control?: unknown } {
   const mark = (p as { cache_control?: unknown } | null)?.cache_control;
-  return mark && typeof mark === 'object' ? { cache_control: mark } : {};
+  if (mark && typeof mark === 'object') return { cache_control: mark };
+  const breakpoint = (p as { prompt_cache_breakpoint?: unknown } | null)?.prompt_cache_breakpoint;
+  if (!isObject(breakpoint) || breakpoint.mode !== 'explicit') return {};
+  return {
+    cache_control: breakpoint.ttl ? { type: 'ephemeral', ttl: '1h' } : { type: 'ephemeral' },
+  };
 }
 
 /** Whether any part of `content` marks a caching breakpoint. */

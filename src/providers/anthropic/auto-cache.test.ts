@@ -166,6 +166,27 @@ describe('promptCaching: auto', () => {
     );
   });
 
+  it("counts OpenAI's own breakpoint (prompt_cache_breakpoint, @langchain/openai 1.6) as the client's mark", () => {
+    const marked = {
+      ...agentTurn,
+      messages: [
+        ...agentTurn.messages.slice(0, 2),
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Fix the bug.', prompt_cache_breakpoint: { mode: 'explicit' } },
+          ],
+        },
+        ...agentTurn.messages.slice(3),
+      ],
+    } as unknown as ChatRequest;
+    const sent = JSON.stringify(chatToAnthropicRequest(marked, autoClaude));
+    expect(sent.match(/cache_control/g)).toHaveLength(1);
+    expect(sent).toContain(
+      '{"type":"text","text":"Fix the bug.","cache_control":{"type":"ephemeral"}}',
+    );
+  });
+
   it('off (the default): the request is sent as before, to the byte', () => {
     expect(claude.promptCaching).toBe('off');
     expect(JSON.stringify(chatToAnthropicRequest(agentTurn, claude))).toBe(

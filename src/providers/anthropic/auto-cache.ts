@@ -3,14 +3,15 @@
 // block marked `cache_control` (docs: https://docs.claude.com/en/docs/build-with-claude/prompt-caching),
 // in the order tools → system → messages, at most 4 marks a request.
 import type { ChatRequest } from '../../core/wire-types.js';
+import { cacheMark } from './anthropic-content-blocks.js';
 
 type Json = Record<string, unknown>;
 
 const EPHEMERAL = { type: 'ephemeral' } as const;
 
+/** Marked by the client: Anthropic's `cache_control` or OpenAI's `prompt_cache_breakpoint`. */
 function marked(part: unknown): boolean {
-  const mark = (part as { cache_control?: unknown } | null)?.cache_control;
-  return !!mark && typeof mark === 'object';
+  return cacheMark(part).cache_control !== undefined;
 }
 
 /**
