@@ -116,13 +116,16 @@ export function createSqliteChatCompletionStore(
     },
     async deleteChatCompletion(id, owner) {
       await ready();
-      return db.transaction(() => {
-        referToBlobs(db, holder(owner, id), []);
-        return (
-          db.prepare('DELETE FROM chat_completions WHERE owner = ? AND id = ?').run(owner, id)
-            .changes > 0
-        );
-      })();
+      // IMMEDIATE: it reads before it writes (sqlite-busy-writer.test.ts).
+      return db
+        .transaction(() => {
+          referToBlobs(db, holder(owner, id), []);
+          return (
+            db.prepare('DELETE FROM chat_completions WHERE owner = ? AND id = ?').run(owner, id)
+              .changes > 0
+          );
+        })
+        .immediate();
     },
   };
 }

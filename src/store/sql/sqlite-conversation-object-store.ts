@@ -100,18 +100,21 @@ export function createSqliteConversationObjectStore(
     },
     async appendConversationItems(id, owner, list, now, holder) {
       await ready();
-      return db.transaction(() => {
-        const found = row(owner, id);
-        if (!found) return { kind: 'missing' as const };
-        if (lockedAgainst(found, now, holder)) return { kind: 'locked' as const };
-        const added = insertItems(owner, id, Number(found.next_seq), list);
-        const release = holder !== undefined && found.lock_holder === holder;
-        db.prepare(
-          `UPDATE conversation_objects SET next_seq = ?, updated_at = ?${release ? ', lock_holder = NULL, lock_until = NULL' : ''}
+      // IMMEDIATE: it reads before it writes (sqlite-busy-writer.test.ts).
+      return db
+        .transaction(() => {
+          const found = row(owner, id);
+          if (!found) return { kind: 'missing' as const };
+          if (lockedAgainst(found, now, holder)) return { kind: 'locked' as const };
+          const added = insertItems(owner, id, Number(found.next_seq), list);
+          const release = holder !== undefined && found.lock_holder === holder;
+          db.prepare(
+            `UPDATE conversation_objects SET next_seq = ?, updated_at = ?${release ? ', lock_holder = NULL, lock_until = NULL' : ''}
            WHERE owner = ? AND id = ?`,
-        ).run(Number(found.next_seq) + added.length, now, owner, id);
-        return { kind: 'appended' as const, added };
-      })();
+          ).run(Number(found.next_seq) + added.length, now, owner, id);
+          return { kind: 'appended' as const, added };
+        })
+        .immediate();
     },
     async listConversationItems(q) {
       await ready();
@@ -153,23 +156,24 @@ export function createSqliteConversationObjectStore(
     },
     async deleteConversationItem(id, owner, itemId, now) {
       await ready();
-      return db.transaction(() => {
-        const found = row(owner, id);
-        if (!found) return 'missing' as const;
-        if (lockedAgainst(found, now)) return 'locked' as const;
-        const gone = db
-          .prepare(
-            'DELETE FROM conversation_items WHERE owner = ? AND conversation_id = ? AND id = ?',
-          )
-          .run(owner, id, itemId).changes;
-        if (gone === 0) return 'missing' as const;
-        db.prepare('UPDATE conversation_objects SET updated_at = ? WHERE owner = ? AND id = ?').run(
-          now,
-          owner,
-          id,
-        );
-        return 'deleted' as const;
-      })();
+      // IMMEDIATE: it reads before it writes (sqlite-busy-writer.test.ts).
+      return db
+        .transaction(() => {
+          const found = row(owner, id);
+          if (!found) return 'missing' as const;
+          if (lockedAgainst(found, now)) return 'locked' as const;
+          const gone = db
+            .prepare(
+              'DELETE FROM conversation_items WHERE owner = ? AND conversation_id = ? AND id = ?',
+            )
+            .run(owner, id, itemId).changes;
+          if (gone === 0) return 'missing' as const;
+          db.prepare(
+            'UPDATE conversation_objects SET updated_at = ? WHERE owner = ? AND id = ?',
+          ).run(now, owner, id);
+          return 'deleted' as const;
+        })
+        .immediate();
     },
     async lockConversation(id, owner, holder, until, now) {
       await ready();
