@@ -16,6 +16,7 @@ import { frameworkErrors, isAnthropicClient } from './http/framework-errors.js';
 import { useJsonBodyParser } from './http/json-body-parser.js';
 import { refuseTextBodies } from './http/refuse-text-bodies.js';
 import { refuseWhileClosing } from './http/refuse-while-closing.js';
+import { refuseRepeatedQueryParams } from './http/single-query-values.js';
 import { trackRefusals, type RefusedRequest } from './http/record-refusals.js';
 import { checkApiVersion, registerChatRoutes } from './http/routes/chat-routes.js';
 import type { RouterFiles } from './files/router-files.js';
@@ -219,6 +220,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
 
+  // `?after=a&after=b`: a 400 naming the parameter, not an array handed to a route.
+  refuseRepeatedQueryParams(app);
   registerHealthRoutes(app, deps.readiness);
   registerModelsRoutes(app, deps.config, deps.gateway);
   const chatCompletions = deps.chatCompletions ?? createMemoryChatCompletionStore(10_000);

@@ -2,10 +2,16 @@
 // other body we check with a schema (routing artefacts, keys).
 import type { z } from 'zod';
 
-/** A zod path as the config writes it: `routers[0].modelSubset`; `<root>` for none. */
+/**
+ * A zod path as the config writes it: `routers[0].modelSubset`; `<root>` for none. An empty key
+ * is written `""`, so `{"": 1}` is not reported as the root or as no key at all.
+ */
 export function formatPath(path: PropertyKey[]): string {
   let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  for (const p of path) {
+    const key = String(p) || '""';
+    out += typeof p === 'number' ? `[${p}]` : out ? `.${key}` : key;
+  }
   return out || '<root>';
 }
 

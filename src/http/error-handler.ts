@@ -5,6 +5,8 @@ import { GatewayError } from '../core/errors.js';
 import { wasRecorded } from '../gateway/finish-record.js';
 import { storeUnavailable } from '../store/store-unavailable.js';
 import { takesForm, unsupportedMediaType } from './refuse-text-bodies.js';
+import { anthropicErrorBody } from './anthropic/anthropic-error-body.js';
+import { isAnthropicClient } from './framework-errors.js';
 
 /**
  * Maps anything thrown to a GatewayError (Fastify body/parse errors keep their status); `request`,
@@ -145,5 +147,10 @@ export function errorHandler(
   request: FastifyRequest,
   reply: FastifyReply,
 ): FastifyReply {
-  return sendError(reply, err, request.routeOptions.config?.errorShape);
+  // An unknown path has no route of its own: what fails on it (a body it could not parse) is
+  // shaped as its 404 is, in Anthropic's envelope for an Anthropic client (app.ts).
+  const shape =
+    request.routeOptions.config?.errorShape ??
+    (request.is404 && isAnthropicClient(request) ? anthropicErrorBody : undefined);
+  return sendError(reply, err, shape);
 }

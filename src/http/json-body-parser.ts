@@ -14,7 +14,7 @@ import { codeUnitName } from '../core/char-count.js';
 import { GatewayError } from '../core/errors.js';
 import { MAX_JSON_DEPTH, jsonNestsDeeperThan, tooDeepMessage } from '../core/json-nesting.js';
 import { locateJsonError } from '../core/locate-json-error.js';
-import { unsupportedMediaType } from './refuse-text-bodies.js';
+import { takesForm, unsupportedMediaType } from './refuse-text-bodies.js';
 
 /** RFC 7386's media type for a JSON merge patch, which the admin API's PATCH routes apply. */
 const MERGE_PATCH = 'application/merge-patch+json';
@@ -47,7 +47,7 @@ export function useJsonBodyParser(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, parseJson);
   app.addContentTypeParser(MERGE_PATCH, { parseAs: 'buffer' }, (request, body, done) => {
     if (request.method === 'PATCH' || request.is404) parseJson(request, body, done);
-    else done(unsupportedMediaType(MERGE_PATCH), undefined);
+    else done(unsupportedMediaType(MERGE_PATCH, takesForm(request)), undefined);
   });
 }
 

@@ -33,7 +33,8 @@ const fault = (at: string, what: string) => invalidRequest(`${at}: ${what}`, at)
 function refuseExtra(v: Record<string, unknown>, fields: Set<string>, prefix: string): void {
   const extra = Object.keys(v).find((key) => !fields.has(key));
   if (extra !== undefined)
-    throw fault(`${prefix}${extra.slice(0, 64)}`, 'Extra inputs are not permitted');
+    // An empty key is named `""`, else the message would name no field at all.
+    throw fault(`${prefix}${extra.slice(0, 64) || '""'}`, 'Extra inputs are not permitted');
 }
 
 /**

@@ -53,7 +53,7 @@ export function registerAdminBatchesRoutes(
     const { status = 'all', tenant, after } = request.query;
     if (!(STATUS_FILTERS as readonly string[]).includes(status))
       throw invalidRequest(`status must be one of ${STATUS_FILTERS.join(', ')}.`, 'status');
-    const limit = queryNumber(request.query.limit, 'limit', 20, 1, 100);
+    const limit = Math.floor(queryNumber(request.query.limit, 'limit', 20, 1, 100));
     const q: AllBatchesQuery = {
       limit: limit + 1,
       ...(status === 'all' ? {} : { status: status as AllBatchesQuery['status'] }),

@@ -54,7 +54,7 @@ export function registerAdminWebhooksRoutes(
     const { status = 'all', batch_id: batchId, after } = request.query;
     if (!(STATUS_FILTERS as readonly string[]).includes(status))
       throw invalidRequest(`status must be one of ${STATUS_FILTERS.join(', ')}.`, 'status');
-    const limit = queryNumber(request.query.limit, 'limit', 20, 1, 100);
+    const limit = Math.floor(queryNumber(request.query.limit, 'limit', 20, 1, 100));
     const rows = await store.listWebhookDeliveries({
       limit: limit + 1,
       ...(status === 'all' ? {} : { status: status as WebhookDeliveryStatus }),
