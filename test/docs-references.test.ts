@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../src/config/load-config.js';
 import { createRuntime, type Runtime } from '../src/runtime.js';
+import { registeredRoutes } from './helpers/registered-routes.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -144,24 +145,13 @@ describe('x-router-* headers', () => {
 
 /** The routes of a runtime on the default config, as `METHOD pattern` regular expressions. */
 function routesOf(runtime: Runtime): { method: string; path: RegExp }[] {
-  const tree = runtime.app.printRoutes({ commonPrefix: false });
-  const routes: { method: string; path: RegExp }[] = [];
-  const stack: string[] = [];
-  for (const line of tree.split('\n')) {
-    const m = /^([│ ]*)[├└]── (.*) \(([A-Z, ]+)\)$/.exec(line);
-    if (!m) continue;
-    const depth = m[1]!.length / 4;
-    const path = (stack[depth - 1] ?? '') + m[2]!;
-    stack[depth] = path;
-    const pattern = path
-      .replace(/\/\/+/g, '/')
+  return registeredRoutes(runtime.app).map(({ method, url }) => {
+    const pattern = url
       .replace(/[.]/g, '\\.')
       .replace(/:[A-Za-z]+/g, '[^/]+')
       .replace(/\*$/, '.+');
-    for (const method of m[3]!.split(', '))
-      routes.push({ method, path: new RegExp(`^${pattern}$`) });
-  }
-  return routes;
+    return { method, path: new RegExp(`^${pattern}$`) };
+  });
 }
 
 /** The `METHOD /path` spans of a line; a bare method span (`GET`, `POST /…`) joins the next. */

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { hashApiKey } from '../../src/auth/api-key.js';
 import { parseConfig } from '../../src/config/load-config.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
+import { registeredRoutes } from '../helpers/registered-routes.js';
 import { simDeployment, testConfigInput } from '../helpers/test-config.js';
 
 export const ADMIN_KEY = 'fz-admin-key-0123456789abcdef';
@@ -60,18 +61,5 @@ export interface RouteEntry {
 }
 
 /** Every method and path the app serves, read off Fastify's route tree. */
-export function routeTable(runtime: Runtime): RouteEntry[] {
-  const tree = runtime.app.printRoutes({ commonPrefix: false });
-  const routes: RouteEntry[] = [];
-  const stack: string[] = [];
-  for (const line of tree.split('\n')) {
-    const m = /^([│ ]*)[├└]── (.*) \(([A-Z, ]+)\)$/.exec(line);
-    if (!m) continue;
-    const depth = m[1]!.length / 4;
-    const path = (stack[depth - 1] ?? '') + m[2]!;
-    stack[depth] = path;
-    for (const method of m[3]!.split(', '))
-      routes.push({ method, path: path.replace(/\/\/+/g, '/') });
-  }
-  return routes;
-}
+export const routeTable = (runtime: Runtime): RouteEntry[] =>
+  registeredRoutes(runtime.app).map(({ method, url }) => ({ method, path: url }));

@@ -1,5 +1,6 @@
 // Every route an app registers, read from Fastify's own route tree (`printRoutes`), as
-// `METHOD /path/:param` strings: what route-table tests (who may call each route) go over.
+// `METHOD /path/:param` strings: what the route-table tests (who may call each route, the route
+// fuzzer, the docs-references check that every documented path is served) go over.
 import type { FastifyInstance } from 'fastify';
 
 export interface RegisteredRoute {
