@@ -21,6 +21,7 @@ import { trackRefusals, type RefusedRequest } from './http/record-refusals.js';
 import { checkApiVersion, registerChatRoutes } from './http/routes/chat-routes.js';
 import type { RouterFiles } from './files/router-files.js';
 import { registerCompletionsRoutes } from './http/completions/completions-routes.js';
+import { registerDecisionsRoutes } from './http/decisions/decisions-routes.js';
 import { registerHealthRoutes, type ReadinessReport } from './http/routes/health-routes.js';
 import { registerModelsRoutes } from './http/routes/models-routes.js';
 import { trustProxyOption } from './http/trust-proxy.js';
@@ -219,15 +220,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       if (version !== undefined) checkApiVersion(String(version), true);
     }
   });
-
   // `?after=a&after=b`: a 400 naming the parameter, not an array handed to a route.
   refuseRepeatedQueryParams(app);
+
   registerHealthRoutes(app, deps.readiness);
   registerModelsRoutes(app, deps.config, deps.gateway);
   const chatCompletions = deps.chatCompletions ?? createMemoryChatCompletionStore(10_000);
   registerChatRoutes(app, deps.gateway, chatCompletions, deps.routerFiles);
   registerStoredChatRoutes(app, chatCompletions);
   registerCompletionsRoutes(app, deps.gateway);
+  registerDecisionsRoutes(app, deps.gateway);
   if (deps.metricsExposition) {
     const exposition = deps.metricsExposition;
     app.get('/metrics', async (request, reply) => {

@@ -42,6 +42,7 @@ export function noEligibleFor(
 /** The field holding the prompt as each API names it, for a prompt past every context window. */
 const PROMPT_PARAM: Partial<Record<ChatCall['endpoint'], string>> = {
   completions: 'prompt',
+  decisions: 'input',
   responses: 'input',
   'responses.compact': 'input',
 };

@@ -33,6 +33,7 @@ export interface RefusalSinks {
 const ENDPOINTS: [suffix: string, endpoint: Endpoint][] = [
   ['/chat/completions', 'chat'],
   ['/completions', 'completions'],
+  ['/decisions', 'decisions'],
   ['/responses/compact', 'responses.compact'],
   ['/responses', 'responses'],
   ['/messages', 'messages'],

@@ -77,6 +77,7 @@ export function expectedInputCostUsd(
 const RESERVING: ReadonlySet<Endpoint> = new Set<Endpoint>([
   'chat',
   'completions',
+  'decisions',
   'responses',
   'responses.compact',
   'messages',

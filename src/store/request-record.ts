@@ -55,6 +55,7 @@ export interface AttemptRecord {
 export type Endpoint =
   | 'chat'
   | 'completions'
+  | 'decisions'
   | 'responses'
   | 'responses.compact'
   | 'messages'

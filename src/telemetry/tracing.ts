@@ -21,6 +21,8 @@ const OPERATION: Record<RequestRecord['endpoint'], string> = {
   chat: 'chat',
   // The GenAI conventions' name for the legacy Completions API.
   completions: 'text_completion',
+  // A decision is answered by one chat request (http/decisions/decision-chat.ts).
+  decisions: 'chat',
   responses: 'chat',
   'responses.compact': 'chat',
   messages: 'chat',

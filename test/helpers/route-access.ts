@@ -62,6 +62,13 @@ const AUDIO = new Blob([Buffer.from('RIFF....WAVEfmt ')]);
 export const SCOPED = {
   chat: { body: json({ model: 'big', messages: [{ role: 'user', content: 'hi' }] }) },
   completion: { body: json({ model: 'big', prompt: 'hi' }) },
+  decision: {
+    body: json({
+      model: 'big',
+      input: 'hi',
+      questions: [{ type: 'predicate', instructions: 'Is it a greeting?' }],
+    }),
+  },
   responses: { body: json({ model: 'big', input: 'hi' }) },
   messages: {
     body: json({ model: 'big', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }),

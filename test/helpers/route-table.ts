@@ -76,6 +76,7 @@ export const ROUTES: Record<string, Access> = {
     'GET /chat/completions/:id/messages': caller('names no model', { names: 'chatCompletion' }),
   }),
   ...under(V1, { 'POST /completions': caller(SCOPED.completion) }),
+  ...under(V1, { 'POST /decisions': caller(SCOPED.decision) }),
   ...under(AZURE, {
     'POST /responses': caller(SCOPED.responses),
     'POST /responses/input_tokens': caller(SCOPED.responses),
