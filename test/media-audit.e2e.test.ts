@@ -127,7 +127,7 @@ describe('image quality and size (F3)', () => {
     expect(r.json().error).toMatchObject({
       param: 'quality',
       message:
-        'quality must be one of "standard", "hd", "low", "medium", "high", "auto" (got "ultra").',
+        'quality must be one of "standard", "hd", "low", "medium", "high", "xhigh", "max", "auto" (got "ultra").',
     });
   });
 

@@ -3,14 +3,34 @@
 // dall-e-2 standard quality at 256, 512 or 1024 square; dall-e-3 standard or hd at 1024x1024,
 // 1792x1024 or 1024x1792; the GPT image models low, medium or high at 1024x1024, 1536x1024,
 // 1024x1536 or auto; gpt-image-2 any WIDTHxHEIGHT whose sides are multiples of 16, at most 3:1,
-// up to 3840x2160. `auto` quality is every model's default. A family is told by the deployment's
-// upstream model name; a model of no known family (a local server's) is checked on the route only.
+// up to 3840x2160; gpt-image-2.5 (sunburst, flare) as gpt-image-2 with `xhigh` and `max` quality
+// too (openai-node 7.60 `ImageGenerateParams.quality`), and gpt-image-2.6, whose values the
+// reference does not list apart, taken as 2.5's (OpenAI has the last word on them). `auto` quality
+// is every model's default. A family is told by the deployment's upstream model name; a model of
+// no known family (a local server's) is checked on the route only.
 import type { DeploymentConfig } from '../config/deployment-schema.js';
 import { invalidRequest, type GatewayError } from '../core/errors.js';
 
 /** Every `quality` OpenAI names for generations, and for edits (no `hd`: dall-e-3 edits none). */
-export const GENERATION_QUALITIES = ['standard', 'hd', 'low', 'medium', 'high', 'auto'] as const;
-export const EDIT_QUALITIES = ['standard', 'low', 'medium', 'high', 'auto'] as const;
+export const GENERATION_QUALITIES = [
+  'standard',
+  'hd',
+  'low',
+  'medium',
+  'high',
+  'xhigh',
+  'max',
+  'auto',
+] as const;
+export const EDIT_QUALITIES = [
+  'standard',
+  'low',
+  'medium',
+  'high',
+  'xhigh',
+  'max',
+  'auto',
+] as const;
 
 interface ImageFamily {
   name: string;
@@ -34,6 +54,11 @@ const FAMILIES: readonly (ImageFamily & { match: RegExp })[] = [
     name: 'dall-e-3',
     qualities: ['standard', 'hd', 'auto'],
     sizes: ['1024x1024', '1792x1024', '1024x1792'],
+  },
+  {
+    match: /^gpt-image-2\.[5-9]\b/,
+    name: 'gpt-image-2.5 and later',
+    qualities: ['low', 'medium', 'high', 'xhigh', 'max', 'auto'],
   },
   { match: /^gpt-image-2\b/, name: 'gpt-image-2', qualities: GPT_QUALITIES },
   {

@@ -28,6 +28,7 @@ import { takeModelFromModels } from '../gateway/model-from-models.js';
 import { applyOpenRouterReasoning } from './openrouter-reasoning.js';
 import { checkWebSearchOptions } from './web-search-options.js';
 import { checkDataSources } from './azure-data-sources.js';
+import { CHAT_CACHE_OPTIONS, checkPromptCacheOptions } from './prompt-cache-options.js';
 
 const RESPONSE_FORMATS = new Set(['text', 'json_object', 'json_schema']);
 
@@ -84,6 +85,8 @@ export function parseChatRequest(body: unknown, modelOptional = false): ChatRequ
   checkFieldType(body, 'parallel_tool_calls', 'boolean');
   // Eligibility reads logprobs (not every provider returns them); OpenAI's bound on top_logprobs.
   checkFieldType(body, 'logprobs', 'boolean');
+  // Read by the Anthropic conversion (cache marks' mode and lifetime); OpenAI's values.
+  checkPromptCacheOptions(body, CHAT_CACHE_OPTIONS);
   checkNumberField(body.top_logprobs, 'top_logprobs', { integer: true, min: 0, max: 20 });
   // OpenAI answers 400 to top_logprobs without logprobs: true (openapi.yaml: "`logprobs` must be
   // set to `true` if this parameter is used"); refused here so no upstream sees it.

@@ -348,8 +348,13 @@ describe("OpenAI's own breakpoints (prompt_cache_breakpoint: @langchain/openai 1
     received.length = 0;
     await chat('claude');
     expect(received[0]!.path).toBe('/v1/messages');
+    // The request's ttl (30m) is the breakpoint's, at least: Claude's hour (5 minutes is less).
     expect(received[0]!.body.system).toEqual([
-      { type: 'text', text: 'Long project instructions.', cache_control: EPHEMERAL },
+      {
+        type: 'text',
+        text: 'Long project instructions.',
+        cache_control: { ...EPHEMERAL, ttl: '1h' },
+      },
     ]);
     await chat('gpt');
     expect(received[1]!.path).toBe('/v1/chat/completions');

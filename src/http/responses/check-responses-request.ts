@@ -16,6 +16,7 @@ import {
 } from '../check-fields.js';
 import { isObject } from '../../core/is-object.js';
 import { checkIdentityAndMetadata, VERBOSITIES } from '../field-limits.js';
+import { checkPromptCacheOptions, RESPONSES_CACHE_OPTIONS } from '../prompt-cache-options.js';
 
 type Json = Record<string, unknown>;
 
@@ -75,6 +76,7 @@ export function checkResponsesRequest(body: Json): void {
   checkNamedFunction(body);
   checkContextManagement(body.context_management);
   checkBackgroundOptions(body);
+  checkPromptCacheOptions(body, RESPONSES_CACHE_OPTIONS);
   if (Array.isArray(body.input))
     body.input.forEach((item, i) => {
       if (!isObject(item)) return;

@@ -72,6 +72,7 @@ export function responsesToChat(
   if (typeof body.prompt_cache_retention === 'string')
     chat.prompt_cache_retention =
       body.prompt_cache_retention as ChatRequest['prompt_cache_retention'];
+  bridgeCacheOptions(chat, body.prompt_cache_options);
   if (typeof body.safety_identifier === 'string') chat.safety_identifier = body.safety_identifier;
   if (typeof body.user === 'string') chat.user = body.user;
   // Chat's names for them (openapi.yaml `Verbosity`, `ServiceTier`): sent on where the API takes
@@ -154,4 +155,30 @@ function withAdditionalTools(body: Json): Json {
     ...loaded.filter((t, i) => loaded.findLastIndex((u) => key(u) === key(t)) === i),
   ];
   return { ...body, tools };
+}
+
+/**
+ * `prompt_cache_options` as Chat Completions takes it (openai-node 7.60: `mode`, and `ttl` only
+ * `30m`): a `12h` lifetime goes on each explicit breakpoint that inherits it (a part's
+ * `prompt_cache_breakpoint` takes `12h` on chat too) and the request's becomes `30m`, which
+ * Claude's conversion reads as a lifetime asked for (anthropic/auto-cache.ts). `prewarm` is
+ * answered by the router (prewarm-response.ts) and `comparison_response_id` is Responses' own.
+ */
+function bridgeCacheOptions(chat: ChatRequest, options: unknown): void {
+  if (!isObject(options)) return;
+  const { mode, ttl } = options;
+  if (mode === undefined && ttl === undefined) return;
+  (chat as { prompt_cache_options?: Json }).prompt_cache_options = {
+    ...(mode !== undefined ? { mode } : {}),
+    ...(ttl !== undefined ? { ttl: '30m' } : {}),
+  };
+  if (ttl !== '12h') return;
+  for (const m of chat.messages) {
+    if (!Array.isArray(m.content)) continue;
+    (m as { content: unknown[] }).content = m.content.map((part) => {
+      const mark = (part as { prompt_cache_breakpoint?: unknown }).prompt_cache_breakpoint;
+      if (!isObject(mark) || mark.ttl !== undefined) return part;
+      return { ...part, prompt_cache_breakpoint: { ...mark, ttl } };
+    });
+  }
 }

@@ -86,6 +86,7 @@ export function baseResponse(
     ...(r.prompt_cache_retention != null
       ? { prompt_cache_retention: r.prompt_cache_retention }
       : {}),
+    ...echoedCacheOptions(r.prompt_cache_options),
     reasoning: echoedReasoning(r.reasoning),
     safety_identifier: r.safety_identifier ?? null,
     service_tier:
@@ -221,4 +222,21 @@ export function chatToResponse(
     ...(thinking ? { reasoning_details: thinking } : {}),
   } as ChatMessage;
   return { response, answer };
+}
+
+/**
+ * The `prompt_cache_options` applied (openai-node 7.60 `Response.PromptCacheOptions`): the
+ * request's, with OpenAI's defaults; left out when the request sent none.
+ */
+function echoedCacheOptions(sent: unknown): Json {
+  if (!isObject(sent)) return {};
+  return {
+    prompt_cache_options: {
+      mode: sent.mode ?? 'implicit',
+      ttl: sent.ttl ?? '30m',
+      ...(sent.comparison_response_id != null
+        ? { comparison_response_id: sent.comparison_response_id }
+        : {}),
+    },
+  };
 }

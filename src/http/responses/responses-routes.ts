@@ -38,6 +38,8 @@ import { RUNNING_STATUSES, prepareResponse } from './responses-run.js';
 import { registerResponsesWebSocket } from './responses-websocket.js';
 import type { RouterFiles } from '../../files/router-files.js';
 import { withInputFiles } from './resolve-input-files.js';
+import { isPrewarm } from '../prompt-cache-options.js';
+import { PREWARM, warmUpResponse, wholeResponseEvents } from './prewarm-response.js';
 import {
   responsesCallOptions,
   runForegroundResponse,
@@ -74,6 +76,17 @@ export function registerResponsesRoutes(
     // A turn of a conversation holds its lock until it is finished here, or by the background run.
     let handedOver = false;
     try {
+      // `prompt_cache_options.prewarm`: answered here, with no upstream call (prewarm-response.ts).
+      if (isPrewarm(p.body)) {
+        const response = await warmUpResponse(deps, p, request, PREWARM);
+        if (p.body.stream !== true) return reply.send(response);
+        reply.hijack();
+        return await writeSseStream(
+          reply.raw,
+          wholeResponseEvents(response),
+          sseOptions(reply, {}, () => 3),
+        );
+      }
       if (p.body.background === true && request.batchLine)
         throw invalidRequest(
           "'background: true' is not supported in a batch line: the batch already runs in the background; leave it out.",

@@ -105,6 +105,27 @@ describe('Responses WebSocket mode, scripted', () => {
     await t.app.close();
   });
 
+  it('prompt_cache_options.prewarm overrides generate: a warm-up, with no upstream call', async () => {
+    const { t, ws, turn } = await setup([{ reply: 'hello' }]);
+    const warm = await turn({
+      model: 'big',
+      input: 'hi',
+      generate: true,
+      prompt_cache_options: { prewarm: true, ttl: '12h' },
+    });
+    expect(warm.map((e) => e.type)).toEqual([
+      'response.created',
+      'response.in_progress',
+      'response.completed',
+    ]);
+    expect(warm.at(-1)).toMatchObject({
+      response: { status: 'completed', output: [], prompt_cache_options: { ttl: '12h' } },
+    });
+    expect(t.records).toHaveLength(0);
+    ws.terminate();
+    await t.app.close();
+  });
+
   it('refuses a message nested deeper than any real request as the HTTP API does, and goes on', async () => {
     const { t, ws, turn } = await setup([{ reply: 'hello' }]);
     const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;

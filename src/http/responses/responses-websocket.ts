@@ -14,8 +14,7 @@ import type { WebSocket } from 'ws';
 import { GatewayError, invalidRequest } from '../../core/errors.js';
 import { MAX_JSON_DEPTH, jsonNestsDeeperThan, tooDeepMessage } from '../../core/json-nesting.js';
 import { isObject } from '../../core/is-object.js';
-import type { AuthContext, ChatCall } from '../../gateway/gateway-types.js';
-import { authorizeChatTarget } from '../../gateway/request-target.js';
+import type { AuthContext } from '../../gateway/gateway-types.js';
 import type { RequestTiming } from '../../gateway/request-timing.js';
 import type { ConversationObjectStore } from '../../store/conversation-object-store.js';
 import type { StoredResponse } from '../../store/response-store.js';
@@ -27,9 +26,10 @@ import {
   type ResponseCaller,
 } from './foreground-response.js';
 import type { Json } from './responses-convert.js';
-import { baseResponse } from './responses-reply.js';
+import { PREWARM, warmUpResponse, wholeResponseEvents } from './prewarm-response.js';
+import { isPrewarm } from '../prompt-cache-options.js';
 import { type ResponsesEvent } from './responses-stream.js';
-import { prepareResponse, storedResponse, type PreparedResponse } from './responses-run.js';
+import { prepareResponse, type PreparedResponse } from './responses-run.js';
 import { sendWebSocketEvents, sendWebSocketText } from './websocket-sender.js';
 
 export interface ResponsesWebSocketDeps extends ForegroundDeps {
@@ -214,7 +214,12 @@ class ResponsesConnection {
       let events: AsyncIterable<ResponsesEvent>;
       let nextSequence = () => 0;
       let timing: RequestTiming | undefined;
-      if (generate === false) events = await this.warmUp(p, caller);
+      // `prompt_cache_options.prewarm: true` overrides `generate` to false (openai-node 7.60).
+      const prewarm = isPrewarm(p.body);
+      if (generate === false || prewarm)
+        events = wholeResponseEvents(
+          await warmUpResponse(this.deps, p, caller, prewarm ? PREWARM : 'generate'),
+        );
       else {
         const outcome = await runForegroundResponse(this.deps, caller, p);
         if (outcome.kind === 'json') events = wholeResponseEvents(outcome.response);
@@ -235,43 +240,6 @@ class ResponsesConnection {
         this.request.log.warn({ err, response: p?.ctx.id }, 'could not release the conversation');
       });
     }
-  }
-
-  /**
-   * `generate: false` (the guide's warm-up): no model output and no upstream call (nor a request
-   * log record, nor a rate limit's charge: nothing was served); a Response,
-   * completed with no output and no usage, that holds the request's input, instructions and tools
-   * for the next turn to continue with `previous_response_id`. Stored unless `store: false`.
-   */
-  private async warmUp(
-    p: PreparedResponse,
-    caller: ResponseCaller,
-  ): Promise<AsyncIterable<ResponsesEvent>> {
-    if (p.conversation)
-      throw invalidRequest(
-        "'generate: false' cannot add to a conversation: leave out 'conversation', or send the turn with generate.",
-        'generate',
-        'unsupported_parameter',
-      );
-    // The model must be one the caller may use, as for a turn that generates (404, 400, 403).
-    authorizeChatTarget(this.deps.config.current, {
-      request: p.chat,
-      auth: caller.auth,
-    } as ChatCall);
-    const response = {
-      ...baseResponse(p.ctx, String(p.body.model), 'completed'),
-      usage: {
-        input_tokens: 0,
-        input_tokens_details: { cached_tokens: 0 },
-        output_tokens: 0,
-        output_tokens_details: { reasoning_tokens: 0 },
-        total_tokens: 0,
-      },
-    };
-    const stored = storedResponse(p, response);
-    caller.keep?.(stored);
-    if (p.body.store !== false) await this.deps.store.save(stored);
-    return wholeResponseEvents(response);
   }
 
   /**
@@ -353,26 +321,4 @@ class ResponsesConnection {
   private sendText(data: string, streamId?: string): void {
     void sendWebSocketText(this.socket, data, streamId);
   }
-}
-
-/** A whole Response (a JSON outcome, a warm-up) as the events that stream it. */
-async function* wholeResponseEvents(response: Json): AsyncGenerator<ResponsesEvent> {
-  let sequence = 0;
-  const event = (type: string, r: Json) => ({
-    event: type,
-    data: JSON.stringify({ type, sequence_number: sequence++, response: r }),
-  });
-  const started = {
-    ...response,
-    status: 'in_progress',
-    completed_at: null,
-    output: [],
-    usage: null,
-  };
-  yield event('response.created', started);
-  yield event('response.in_progress', started);
-  yield event(
-    response.status === 'incomplete' ? 'response.incomplete' : 'response.completed',
-    response,
-  );
 }

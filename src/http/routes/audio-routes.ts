@@ -111,6 +111,7 @@ export async function readTranscriptionForm(
       'file',
     );
   const fields: [string, string][] = [];
+  let fieldBytes = 0;
   let file: TranscriptionForm['file'] | undefined;
   try {
     for await (const part of formParts(request.parts(), request.raw)) {
@@ -126,7 +127,12 @@ export async function readTranscriptionForm(
           contentType: part.mimetype || 'application/octet-stream',
           data: Buffer.concat(chunks),
         };
-      } else fields.push([part.fieldname, formFieldValue(part, MAX_FORM_FIELD_BYTES)]);
+      } else {
+        const value = formFieldValue(part, MAX_FORM_FIELD_BYTES);
+        fieldBytes += part.fieldname.length + value.length;
+        if (fieldBytes > MAX_TRANSCRIPTION_FIELD_BYTES) throw fieldsTooLarge(part.fieldname);
+        fields.push([part.fieldname, value]);
+      }
     }
   } catch (err) {
     throw formError(err);
@@ -154,10 +160,47 @@ export async function readTranscriptionForm(
       'stream: true is not served by this router; leave it out for the whole transcript.',
       'stream',
     );
+  checkGranularities(fields);
   const temperature = field('temperature');
   if (temperature !== undefined && !(Number(temperature) >= 0 && Number(temperature) <= 1))
     throw invalidRequest('temperature must be a number from 0 to 1.', 'temperature');
   return { fields, file, model, responseFormat };
+}
+
+/**
+ * Text fields a transcription form may carry: openai-node 7.60 sends a list (`keywords`,
+ * `languages`, `known_speaker_names`, `timestamp_granularities`, `include`) as one repeated
+ * `name[]` field an item, so a form of 40 keywords has more fields than the 32 it was allowed;
+ * bounded by their bytes together instead.
+ */
+const MAX_TRANSCRIPTION_FIELDS = 1024;
+const MAX_TRANSCRIPTION_FIELD_BYTES = 1024 * 1024;
+
+function fieldsTooLarge(field: string): GatewayError {
+  return new GatewayError({
+    status: 413,
+    type: 'invalid_request_error',
+    code: 'request_too_large',
+    param: field.replace(/\[\]$/, ''),
+    message: `The form's text fields are larger than ${MAX_TRANSCRIPTION_FIELD_BYTES / 1024 / 1024} MB together; send fewer or shorter options.`,
+  });
+}
+
+/** openai-node `TranscriptionCreateParams.timestamp_granularities`: `word` and/or `segment`. */
+const GRANULARITIES = ['word', 'segment'];
+
+/** Each `timestamp_granularities[]` value is one OpenAI has, or a 400 naming the field. */
+function checkGranularities(fields: readonly [string, string][]): void {
+  for (const [name, value] of fields)
+    if (
+      (name === 'timestamp_granularities[]' || name === 'timestamp_granularities') &&
+      !GRANULARITIES.includes(value)
+    )
+      throw invalidRequest(
+        `timestamp_granularities must be "word" and/or "segment" (each its own "timestamp_granularities[]" field); got "${value.slice(0, 40)}".`,
+        'timestamp_granularities',
+        'invalid_value',
+      );
 }
 
 function fileTooLarge(): GatewayError {
@@ -213,9 +256,9 @@ export async function registerAudioRoutes(
       limits: {
         fileSize: MAX_AUDIO_BYTES,
         files: 1,
-        fields: 32,
+        fields: MAX_TRANSCRIPTION_FIELDS,
         fieldSize: MAX_FORM_FIELD_BYTES,
-        parts: 33,
+        parts: MAX_TRANSCRIPTION_FIELDS + 1,
       },
     });
     const transcribe = async (

@@ -109,10 +109,10 @@ async function readParts(
         continue;
       }
       field = part.fieldname;
-      const allowed = operation === 'edits' ? ['image', 'image[]', 'mask'] : ['image'];
+      const allowed = operation === 'edits' ? EDIT_FILE_FIELDS : ['image'];
       if (!allowed.includes(field))
         throw invalidRequest(
-          `Unexpected file field "${field}": ${operation === 'edits' ? 'files go in "image", "image[]" or "mask"' : 'the file goes in "image"'}.`,
+          `Unexpected file field "${field}": ${operation === 'edits' ? 'files go in "image", "image[]", "mask" or "markup"' : 'the file goes in "image"'}.`,
           field,
         );
       const filename = uploadFilename(part, 'image');
@@ -135,6 +135,12 @@ async function readParts(
   }
   return parts;
 }
+
+/**
+ * An edit's file fields: its images, a mask, and a markup overlay (openai-node 7.57
+ * `ImageEditParams.markup`, GPT Image 2.5 and later; sent on as the client sent it).
+ */
+const EDIT_FILE_FIELDS = ['image', 'image[]', 'mask', 'markup'];
 
 /** Checks one file is an image of the types allowed; its content type made explicit. */
 function checkImage(file: FormFile, types: ReadonlySet<string>, param: string, what: string): void {
@@ -172,6 +178,7 @@ export async function readImageForm(
     );
   const images = files(['image', 'image[]']);
   const masks = files(['mask']);
+  const markups = files(['markup']);
   // A mask sent as text (a file name, a URL) was dropped unread, the edit made without it (media
   // audit F8): it is a file part, or a JSON edit's {"image_url": …}.
   if (operation === 'edits' && field('mask') !== undefined)
@@ -190,6 +197,14 @@ export async function readImageForm(
   if (images.length > MAX_EDIT_IMAGES)
     throw invalidRequest(`Send at most ${MAX_EDIT_IMAGES} images in one edit.`, 'image');
   if (masks.length > 1) throw invalidRequest('Send at most one mask.', 'mask');
+  if (markups.length > 1) throw invalidRequest('Send at most one markup.', 'markup');
+  // openai-node 7.57 `ImageEditParams.markup`: "Cannot be combined with mask".
+  if (markups[0] && masks[0])
+    throw invalidRequest(
+      'markup cannot be combined with mask: send one of them (markup: a transparent PNG drawn over the first image to guide the edit).',
+      'markup',
+      'invalid_value',
+    );
   images.forEach((p, i) =>
     checkImage(
       p.file,
@@ -199,6 +214,7 @@ export async function readImageForm(
     ),
   );
   if (masks[0]) checkImage(masks[0].file, PNG_ONLY, 'mask', 'a PNG image');
+  if (markups[0]) checkImage(markups[0].file, PNG_ONLY, 'markup', 'a PNG image');
 
   const model = field('model') ?? '';
   const prompt = field('prompt');
@@ -273,11 +289,11 @@ export async function registerImageEditRoutes(
     // The file size limit is the config's, given per request (readParts).
     await scope.register(multipart, {
       limits: {
-        files: MAX_EDIT_IMAGES + 1,
+        files: MAX_EDIT_IMAGES + 2,
         fields: 32,
         // A longer text field is refused, never cut (formFieldValue).
         fieldSize: MAX_FORM_FIELD_BYTES,
-        parts: MAX_EDIT_IMAGES + 33,
+        parts: MAX_EDIT_IMAGES + 34,
       },
     });
     const serve = async (

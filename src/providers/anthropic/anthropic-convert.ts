@@ -18,7 +18,12 @@ import {
   type ReasoningDetail,
 } from '../../core/wire-types.js';
 import { JSON_TOOL } from './anthropic-reply.js';
-import { addCacheBreakpoints, carriesCacheMark } from './auto-cache.js';
+import {
+  addCacheBreakpoints,
+  carriesCacheMark,
+  explicitOnly,
+  lengthenCacheMarks,
+} from './auto-cache.js';
 import { forcesWebSearch, webSearchTool } from './anthropic-web-search.js';
 import {
   assistantTextBlocks,
@@ -233,7 +238,9 @@ export function chatToAnthropicRequest(body: ChatRequest, deployment: Deployment
   // An Anthropic client's automatic caching, as it sent it: a mark of its own, so none is added.
   const topMark = (body as { [TOP_CACHE_CONTROL]?: unknown })[TOP_CACHE_CONTROL];
   if (isObject(topMark)) out.cache_control = topMark;
-  else if (deployment.promptCaching === 'auto' && !carriesCacheMark(body)) addCacheBreakpoints(out);
+  else if (deployment.promptCaching === 'auto' && !carriesCacheMark(body) && !explicitOnly(body))
+    addCacheBreakpoints(out);
+  lengthenCacheMarks(out, body);
   return out;
 }
 

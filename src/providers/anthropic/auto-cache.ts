@@ -58,3 +58,35 @@ export function addCacheBreakpoints(out: Json): void {
     return;
   }
 }
+
+/** OpenAI's `prompt_cache_options` (openai-node 7.60) as the client sent it, if it did. */
+function cacheOptionsOf(body: ChatRequest): Json | undefined {
+  const options = (body as { prompt_cache_options?: unknown }).prompt_cache_options;
+  return options && typeof options === 'object' ? (options as Json) : undefined;
+}
+
+/** `prompt_cache_options.mode: explicit`: no implicit breakpoint, so the router adds none. */
+export function explicitOnly(body: ChatRequest): boolean {
+  return cacheOptionsOf(body)?.mode === 'explicit';
+}
+
+/**
+ * `prompt_cache_options.ttl` (`30m`, or `12h` on Responses) is a minimum lifetime for every
+ * breakpoint the request writes; Claude keeps a mark 5 minutes or an hour, so every mark of `out`
+ * (changed in place) that set no lifetime of its own gets an hour, as an explicit breakpoint's
+ * `ttl` does (anthropic-content-blocks.ts `cacheMark`).
+ */
+export function lengthenCacheMarks(out: Json, body: ChatRequest): void {
+  if (cacheOptionsOf(body)?.ttl === undefined) return;
+  const lengthen = (block: unknown) => {
+    const mark = (block as { cache_control?: Json } | null)?.cache_control;
+    if (mark && typeof mark === 'object' && mark.type === 'ephemeral' && mark.ttl === undefined)
+      (block as Json).cache_control = { ...mark, ttl: '1h' };
+  };
+  (out.tools as unknown[] | undefined)?.forEach(lengthen);
+  if (Array.isArray(out.system)) out.system.forEach(lengthen);
+  for (const turn of out.messages as { content: unknown }[])
+    if (Array.isArray(turn.content)) turn.content.forEach(lengthen);
+  // Anthropic's automatic caching, the request's own mark.
+  lengthen(out);
+}
